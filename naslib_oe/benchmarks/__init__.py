@@ -1,0 +1,28 @@
+"""Benchmarks: where the data lives and tabular evaluators that answer queries.
+
+Use :func:`load_benchmark` to get the table of a search space by name.
+"""
+from naslib_oe.benchmarks.base import (
+    ArchitectureNotInBenchmark, Metric, MetricNotAvailable, TabularBenchmark, canonical_dataset,
+)
+from naslib_oe.benchmarks.data import (
+    DATA_FILES, DataError, DataFormatError, DataIntegrityError, DataNotFoundError, locate,
+)
+from naslib_oe.benchmarks.enas import EnasBenchmark
+from naslib_oe.benchmarks.nb101 import NB101Benchmark
+from naslib_oe.benchmarks.nb201 import NB201Benchmark
+from naslib_oe.spaces import canonical_space_name
+
+
+def load_benchmark(space: str, path: str | None = None) -> TabularBenchmark:
+    """The default table of a search space: ENAS file, NB201 CSV or the NB101 JSON sample."""
+    loaders = {"enas": EnasBenchmark.load, "nasbench201": NB201Benchmark.load,
+               "nasbench101": NB101Benchmark.load_sample}
+    return loaders[canonical_space_name(space)](path)
+
+
+__all__ = [
+    "Metric", "TabularBenchmark", "ArchitectureNotInBenchmark", "MetricNotAvailable", "canonical_dataset",
+    "DATA_FILES", "DataError", "DataFormatError", "DataIntegrityError", "DataNotFoundError", "locate",
+    "EnasBenchmark", "NB201Benchmark", "NB101Benchmark", "load_benchmark",
+]
