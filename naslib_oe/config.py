@@ -1,0 +1,91 @@
+"""NASLib-style YAML configs: top-level ``search_space``, ``dataset``, ``optimizer``, ``seed``,
+``out_dir`` and a ``search:`` block; our settings live under ``search.oe_dvae``.
+
+Any key can be overridden as ``dotted.key=value`` (the value is parsed as YAML).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from naslib_oe.models import VAEConfig
+from naslib_oe.spaces import canonical_space_name
+from naslib_oe.training import TrainConfig
+
+DEFAULTS: dict[str, Any] = {"search_space": "enas", "dataset": "cifar10", "optimizer": "oe_dvae", "seed": 0,
+                            "out_dir": "runs", "search": {}}
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used; the message names the file and key."""
+
+
+def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    node = tree
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {dotted!r}: {key!r} is not a section")
+    node[leaf] = value
+
+
+def load_config(path: str | os.PathLike | None, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Read a YAML config (or the defaults when ``path`` is None) and apply overrides."""
+    cfg = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text()) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping at the top level")
+        cfg.update(loaded)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} must look like key.path=value")
+        _set(cfg, key.strip(), yaml.safe_load(text))
+    try:
+        cfg["search_space"] = canonical_space_name(str(cfg["search_space"]))
+    except KeyError as err:
+        raise ConfigError(f"{path}: search_space: {err.args[0]}") from None
+    return cfg
+
+
+@dataclass
+class OESettings:
+    """Everything ``search.oe_dvae`` configures, with documented defaults."""
+
+    model: VAEConfig = field(default_factory=VAEConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    checkpoint: str | None = None  # a trained GraphVAE to load instead of training
+    data_path: str | None = None   # explicit benchmark file
+    eval: dict[str, int] = field(default_factory=lambda: {"encode_times": 10, "decode_times": 10, "n_points": 1000})
+
+
+def oe_settings(cfg: dict[str, Any], source: str = "config") -> OESettings:
+    section = (cfg.get("search") or {}).get("oe_dvae") or {}
+    known = {"model", "train", "checkpoint", "data_path", "eval"}
+    unknown = set(section) - known
+    if unknown:
+        raise ConfigError(f"{source}: unknown keys under search.oe_dvae: {sorted(unknown)}; known: {sorted(known)}")
+    try:
+        model = VAEConfig.from_dict(section.get("model") or {})
+        train = TrainConfig.from_dict({"seed": cfg.get("seed", 0), **(section.get("train") or {})})
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{source}: search.oe_dvae: {err}") from None
+    settings = OESettings(model, train, section.get("checkpoint"), section.get("data_path"))
+    settings.eval.update(section.get("eval") or {})
+    return settings
+
+
+def run_dir(cfg: dict[str, Any], settings: OESettings) -> Path:
+    """``{out_dir}/{search_space}/vae_{embedding}_{encoder}`` for this config."""
+    return Path(cfg["out_dir"]) / cfg["search_space"] / f"vae_{settings.model.op_embedding}_{settings.model.encoder}"

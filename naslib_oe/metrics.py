@@ -1,0 +1,107 @@
+"""The D-VAE evaluation protocol for graph VAEs (DESIGN.md section 5).
+
+* Reconstruction accuracy: each test graph is encoded ``encode_times`` times (sampled z)
+  and each z decoded ``decode_times`` times (stochastic decoding); the share of exact
+  matches (same operations and edges, vertex by vertex).
+* Validity, uniqueness, novelty: ``n_points`` latent points from N(0, I), scaled to the
+  mean and std of the training latents (posterior means), each decoded ``decode_times``
+  times. Validity is the share of decodes that are members of the space; uniqueness the
+  share of distinct architectures among the valid decodes; novelty the share of valid
+  decodes that are not in the training set. Identity is the space's hash.
+
+The ratio helpers are plain functions, so they can be checked on hand-made cases.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Iterable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from naslib_oe.models import GraphVAE
+from naslib_oe.spaces import ArchDAG, DAGBatch, SearchSpace
+
+
+def exact_matches(a: DAGBatch, b: DAGBatch) -> torch.Tensor:
+    """``[B]`` bool: graph *i* of ``a`` equals graph *i* of ``b`` (padded tensors compared)."""
+    return (a.n_nodes == b.n_nodes) & (a.ops == b.ops).all(1) & (a.adj == b.adj).flatten(1).all(1)
+
+
+def validity(dags: Sequence[ArchDAG], space: SearchSpace) -> tuple[float, list[ArchDAG]]:
+    """Share of ``dags`` that are valid members of ``space``, and those valid ones."""
+    valid = [d for d in dags if space.is_valid(d)]
+    return (len(valid) / len(dags) if dags else 0.0), valid
+
+
+def uniqueness(valid: Sequence[ArchDAG], space: SearchSpace) -> float:
+    """Distinct architectures (by ``space.hash``) per valid decode; 0 when none is valid."""
+    return len({space.hash(d) for d in valid}) / len(valid) if valid else 0.0
+
+
+def novelty(valid: Sequence[ArchDAG], train_hashes: Iterable[str], space: SearchSpace) -> float:
+    """Share of valid decodes that are not in the training set; 0 when none is valid."""
+    seen = set(train_hashes)
+    return sum(space.hash(d) not in seen for d in valid) / len(valid) if valid else 0.0
+
+
+@torch.no_grad()
+def reconstruction_accuracy(model: GraphVAE, dags: Sequence[ArchDAG], encode_times: int = 10,
+                            decode_times: int = 10, batch_size: int = 1024, seed: int = 0,
+                            progress: bool = False) -> float:
+    """D-VAE's reconstruction accuracy of ``dags`` (stochastic encode and decode)."""
+    model.eval()
+    gen = torch.Generator(device=model.device)
+    gen.manual_seed(seed)
+    hits = torch.zeros((), dtype=torch.long, device=model.device)
+    steps = range(0, len(dags), batch_size)
+    for i in tqdm(steps, desc="reconstruction", disable=not progress, unit="batch"):
+        batch = model.space.collate(dags[i:i + batch_size]).to(model.device)
+        mu, logvar = model.encode(batch)
+        for _ in range(encode_times):
+            z = model.reparameterize(mu, logvar, gen)
+            for _ in range(decode_times):
+                hits += exact_matches(model.decode(z, stochastic=True, generator=gen), batch).sum()
+    return hits.item() / (len(dags) * encode_times * decode_times)
+
+
+@torch.no_grad()
+def prior_decodes(model: GraphVAE, train_latents: torch.Tensor, n_points: int = 1000, decode_times: int = 10,
+                  seed: int = 0) -> list[ArchDAG]:
+    """Decodes of ``n_points`` prior samples scaled to the training latents, ``decode_times`` each."""
+    model.eval()
+    gen = torch.Generator(device=model.device)
+    gen.manual_seed(seed)
+    mean, std = train_latents.mean(0), train_latents.std(0)
+    z = torch.randn(n_points, mean.shape[0], generator=gen, device=model.device) * std + mean
+    decoded = model.decode(z.repeat(decode_times, 1), stochastic=True, generator=gen)
+    return decoded.to_dags()
+
+
+@dataclass
+class VAEMetrics:
+    reconstruction: float
+    validity: float
+    uniqueness: float
+    novelty: float
+    n_test: int
+    n_prior_decodes: int
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def table(self) -> str:
+        rows = [("reconstruction accuracy", self.reconstruction), ("validity", self.validity),
+                ("uniqueness", self.uniqueness), ("novelty", self.novelty)]
+        return "\n".join(f"{name:<24} {100 * value:7.2f} %" for name, value in rows)
+
+
+def evaluate_vae(model: GraphVAE, train: Sequence[ArchDAG], test: Sequence[ArchDAG], encode_times: int = 10,
+                 decode_times: int = 10, n_points: int = 1000, seed: int = 0, progress: bool = True) -> VAEMetrics:
+    """The full protocol: reconstruction on ``test``; validity/uniqueness/novelty vs ``train``."""
+    space = model.space
+    recon = reconstruction_accuracy(model, test, encode_times, decode_times, seed=seed, progress=progress)
+    decodes = prior_decodes(model, model.embed(train), n_points, decode_times, seed=seed)
+    valid_ratio, valid = validity(decodes, space)
+    return VAEMetrics(recon, valid_ratio, uniqueness(valid, space),
+                      novelty(valid, (space.hash(d) for d in train), space), len(test), len(decodes))

@@ -1,0 +1,160 @@
+"""``GraphVAE``: operation embedding + graph encoder + D-VAE decoder, saved with its space.
+
+DVAE-EMB is ``GraphVAE(space, VAEConfig(op_embedding="learned"))``, plain D-VAE is
+``op_embedding="onehot"``, and GCN-EMB is ``encoder="gcn"``. The loss is D-VAE's:
+reconstruction negative log-likelihood under teacher forcing plus ``beta`` times the KL
+divergence to N(0, I), summed over the batch.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, NamedTuple, Sequence
+
+import torch
+from torch import nn
+
+from naslib_oe.models.decoder import DVAEDecoder
+from naslib_oe.models.embedding import OperationEmbedding
+from naslib_oe.models.registry import build_encoder
+from naslib_oe.spaces import ArchDAG, DAGBatch, SearchSpace, get_space
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass
+class VAEConfig:
+    """Model settings (``search.oe_dvae`` in a config file). Defaults are the paper's."""
+
+    encoder: str = "dvae"          # dvae | gcn
+    op_embedding: str = "learned"  # learned (DVAE-EMB) | onehot (D-VAE)
+    op_embedding_dim: int = 8
+    hidden: int = 501
+    latent: int = 56
+    bidirectional: bool = True
+    gcn_layers: int = 3
+    beta: float = 0.005
+
+    def __post_init__(self) -> None:
+        if self.op_embedding not in ("learned", "onehot"):
+            raise ValueError(f"op_embedding must be 'learned' or 'onehot', got {self.op_embedding!r}")
+        if self.op_embedding_dim < 1 or self.hidden < 1 or self.latent < 1:
+            raise ValueError(f"sizes must be positive: {self}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "VAEConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown model settings {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**values)
+
+
+class LossTerms(NamedTuple):
+    total: torch.Tensor  # recon + beta * kl, summed over the batch
+    recon: torch.Tensor  # negative log-likelihood, summed over the batch
+    kl: torch.Tensor     # KL(q(z|G) || N(0, I)), summed over the batch
+
+
+class GraphVAE(nn.Module):
+    """Graph VAE over the DAGs of one search space.
+
+    Args:
+        space: the search space (its vocabulary and ``max_nodes`` size the model).
+        config: model settings.
+    """
+
+    def __init__(self, space: SearchSpace, config: VAEConfig | None = None):
+        super().__init__()
+        self.config = config or VAEConfig()
+        self.space = space
+        cfg = self.config
+        self.embedding = OperationEmbedding(space.num_ops, cfg.op_embedding_dim, learned=cfg.op_embedding == "learned")
+        self.encoder = build_encoder(cfg.encoder, input_dim=self.embedding.dim, hidden=cfg.hidden,
+                                     max_nodes=space.max_nodes, bidirectional=cfg.bidirectional,
+                                     gcn_layers=cfg.gcn_layers)
+        self.to_mu = nn.Linear(cfg.hidden, cfg.latent)
+        self.to_logvar = nn.Linear(cfg.hidden, cfg.latent)
+        self.decoder = DVAEDecoder(self.embedding, cfg.hidden, cfg.latent, space.max_nodes)
+
+    @property
+    def device(self) -> torch.device:
+        return self.to_mu.weight.device
+
+    # --- core ----------------------------------------------------------------------------
+    def encode(self, batch: DAGBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """``batch`` -> posterior ``(mu [B, latent], logvar [B, latent])``."""
+        h = self.encoder(self.embedding(batch.ops), batch)
+        return self.to_mu(h), self.to_logvar(h)
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + eps * torch.exp(0.5 * logvar)
+
+    def loss(self, batch: DAGBatch, generator: torch.Generator | None = None) -> LossTerms:
+        """D-VAE's loss of a batch (sums over graphs; divide by ``len(batch)`` for means)."""
+        mu, logvar = self.encode(batch)
+        z = self.reparameterize(mu, logvar, generator)
+        vertex_ll, edge_ll = self.decoder.log_likelihood(z, batch)
+        recon = -(vertex_ll + edge_ll).sum()
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return LossTerms(recon + self.config.beta * kl, recon, kl)
+
+    def decode(self, z: torch.Tensor, stochastic: bool = False, generator: torch.Generator | None = None) -> DAGBatch:
+        """``z [B, latent]`` -> a padded batch of decoded DAGs (see :meth:`DVAEDecoder.generate`)."""
+        return self.decoder.generate(z, stochastic=stochastic, generator=generator)
+
+    # --- conveniences over ArchDAG lists ----------------------------------------------------
+    @torch.no_grad()
+    def embed(self, dags: Sequence[ArchDAG], batch_size: int = 4096) -> torch.Tensor:
+        """Posterior means ``[len(dags), latent]`` (on the model's device)."""
+        was_training = self.training
+        self.eval()
+        out = [self.encode(self.space.collate(dags[i:i + batch_size]).to(self.device))[0]
+               for i in range(0, len(dags), batch_size)]
+        self.train(was_training)
+        return torch.cat(out)
+
+    # --- persistence ----------------------------------------------------------------------
+    def checkpoint_dict(self) -> dict[str, Any]:
+        return {"format": CHECKPOINT_FORMAT, "space": self.space.name, "vocab": list(self.space.vocab),
+                "max_nodes": self.space.max_nodes, "config": asdict(self.config), "state_dict": self.state_dict()}
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model, its config and the search-space vocabulary (atomically)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        torch.save(self.checkpoint_dict(), tmp)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def from_checkpoint_dict(cls, ckpt: dict[str, Any], space: SearchSpace | str | None = None,
+                             source: str = "<checkpoint>") -> "GraphVAE":
+        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{source}: not a naslib_oe GraphVAE checkpoint (format {CHECKPOINT_FORMAT})")
+        if isinstance(space, str):
+            space = get_space(space)
+        if space is None:
+            space = get_space(ckpt["space"])
+        if space.name != ckpt["space"]:
+            raise ValueError(f"{source}: the model was trained on the {ckpt['space']} space, "
+                             f"not on {space.name}; train one for {space.name} or pass the matching config")
+        if list(space.vocab) != ckpt["vocab"] or space.max_nodes != ckpt["max_nodes"]:
+            raise ValueError(f"{source}: operation vocabulary {ckpt['vocab']} (max {ckpt['max_nodes']} vertices) "
+                             f"does not match the space's {list(space.vocab)} (max {space.max_nodes})")
+        model = cls(space, VAEConfig.from_dict(ckpt["config"]))
+        model.load_state_dict(ckpt["state_dict"])
+        return model
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, space: SearchSpace | str | None = None,
+             map_location: str | torch.device = "cpu") -> "GraphVAE":
+        """Load a checkpoint; fails clearly if it belongs to another space or vocabulary."""
+        ckpt = torch.load(path, map_location=map_location, weights_only=False)
+        if isinstance(ckpt, dict) and "model" in ckpt and "format" not in ckpt:  # a training checkpoint
+            ckpt = ckpt["model"]
+        return cls.from_checkpoint_dict(ckpt, space, source=str(path)).to(map_location)

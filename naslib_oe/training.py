@@ -1,0 +1,180 @@
+"""Fitting a :class:`~naslib_oe.models.GraphVAE`: mini-batches, checkpoints and resume.
+
+Every source of randomness is derived from ``(seed, epoch)``: the batch order and the
+reparameterisation noise of epoch *e* do not depend on what ran before. A run resumed
+from the checkpoint of epoch *e* therefore continues exactly as an uninterrupted run
+(bit for bit on the CPU).
+"""
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from naslib_oe.benchmarks import EnasBenchmark, Metric, TabularBenchmark
+from naslib_oe.models import GraphVAE
+from naslib_oe.spaces import ArchDAG, DAGBatch
+
+TRAIN_STATE = "train_state.pt"
+FINAL_MODEL = "model.pt"
+
+
+@dataclass
+class TrainConfig:
+    """Training settings (``search.oe_dvae.train``). Defaults are D-VAE's."""
+
+    epochs: int = 300
+    batch_size: int = 32
+    lr: float = 1e-4
+    lr_factor: float = 0.1      # ReduceLROnPlateau on the epoch's training loss
+    lr_patience: int = 10
+    seed: int = 0
+    checkpoint_every: int = 10  # epochs; the last epoch is always saved
+    device: str = "auto"        # auto | cpu | cuda
+    amp: bool = False           # bf16 autocast (CUDA only)
+    compile: bool = False       # torch.compile the loss (CUDA only)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**values)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} requested but CUDA is not available")
+    return torch.device(name)
+
+
+def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
+    """The random stream of one epoch, independent of earlier epochs."""
+    g = torch.Generator(device=device)
+    g.manual_seed(seed * 1_000_003 + epoch)
+    return g
+
+
+@dataclass
+class VAEData:
+    """Train and test architectures (with their accuracies, where the table has them)."""
+
+    train: list[ArchDAG]
+    test: list[ArchDAG]
+    train_y: list[float]
+    test_y: list[float]
+
+
+def vae_data(bench: TabularBenchmark, seed: int = 0, metric: Metric = Metric.VAL_ACCURACY) -> VAEData:
+    """The VAE's data for a table: D-VAE's split on ENAS; elsewhere a seeded 90/10 split."""
+    if isinstance(bench, EnasBenchmark):
+        train, test = bench.dvae_split(seed=seed)
+        return VAEData([r.dag for r in train], [r.dag for r in test], [r.accuracy for r in train],
+                       [r.accuracy for r in test])
+    rows = list(range(len(bench)))
+    random.Random(seed).shuffle(rows)
+    cut = int(0.9 * len(rows))
+    y = bench.column(metric)
+    return VAEData([bench.dags[i] for i in rows[:cut]], [bench.dags[i] for i in rows[cut:]],
+                   [float(y[i]) for i in rows[:cut]], [float(y[i]) for i in rows[cut:]])
+
+
+def _save_state(path: Path, model: GraphVAE, optimizer, scheduler, epoch: int, history: list, config: TrainConfig) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.checkpoint_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "epoch": epoch, "history": history,
+                "train_config": asdict(config)}, tmp)
+    os.replace(tmp, path)  # never leave a half-written checkpoint
+
+
+def train_vae(
+    model: GraphVAE,
+    dags: Sequence[ArchDAG],
+    config: TrainConfig | None = None,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``model`` on ``dags``; returns the per-epoch history.
+
+    Args:
+        out_dir: where ``train_state.pt`` (every ``checkpoint_every`` epochs) and the final
+            ``model.pt`` go; None keeps nothing on disk.
+        resume: continue from ``out_dir/train_state.pt`` (its settings must match).
+        on_batch: called as ``on_batch(epoch, step)`` after each optimiser step.
+    """
+    config = config or TrainConfig()
+    device = resolve_device(config.device)
+    model.to(device).train()
+    data: DAGBatch = model.space.collate(list(dags)).to(device)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=config.lr_factor,
+                                                           patience=config.lr_patience)
+    history: list[dict[str, float]] = []
+    start_epoch = 0
+    state_path = Path(out_dir) / TRAIN_STATE if out_dir is not None else None
+    if state_path is not None:
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+    if resume:
+        if state_path is None or not state_path.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint at {state_path}")
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        saved = {k: v for k, v in state["train_config"].items() if k != "epochs"}
+        mine = {k: v for k, v in asdict(config).items() if k != "epochs"}
+        if saved != mine:
+            diff = {k: (saved.get(k), mine.get(k)) for k in mine if saved.get(k) != mine.get(k)}
+            raise ValueError(f"{state_path}: cannot resume with different settings (saved, now): {diff}")
+        model.load_state_dict(state["model"]["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        history, start_epoch = state["history"], state["epoch"] + 1
+
+    loss_fn = model.loss
+    if config.compile and device.type == "cuda":
+        loss_fn = torch.compile(model.loss)
+    use_amp = config.amp and device.type == "cuda"
+    n = len(data)
+    for epoch in range(start_epoch, config.epochs):
+        gen = epoch_generator(config.seed, epoch, device)
+        order = torch.randperm(n, generator=gen, device=device)
+        sums = torch.zeros(3, device=device)  # total, recon, kl: summed on device, read once per epoch
+        started = time.perf_counter()
+        bar = tqdm(range(0, n, config.batch_size), desc=f"epoch {epoch + 1}/{config.epochs}",
+                   disable=not progress, leave=False, unit="batch")
+        for step, i in enumerate(bar):
+            batch = data[order[i:i + config.batch_size]]
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                terms = loss_fn(batch, gen)
+            optimizer.zero_grad(set_to_none=True)
+            terms.total.backward()
+            optimizer.step()
+            sums += torch.stack([t.detach().float() for t in terms])
+            if progress and step % 20 == 0:
+                bar.set_postfix(loss=f"{terms.total.item() / len(batch):.3f}",
+                                graphs_s=f"{(i + len(batch)) / (time.perf_counter() - started):.0f}")
+            if on_batch is not None:
+                on_batch(epoch, step)
+        total, recon, kl = (sums / n).tolist()
+        scheduler.step(total)
+        record = {"epoch": epoch + 1, "loss": total, "recon": recon, "kl": kl,
+                  "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - started}
+        history.append(record)
+        if progress:
+            tqdm.write(f"epoch {epoch + 1}: loss {total:.4f} (recon {recon:.4f}, kl {kl:.3f}) "
+                       f"lr {record['lr']:.1e}, {n / record['seconds']:.0f} graphs/s")
+        last = epoch + 1 == config.epochs
+        if state_path is not None and ((epoch + 1) % config.checkpoint_every == 0 or last):
+            _save_state(state_path, model, optimizer, scheduler, epoch, history, config)
+    if out_dir is not None:
+        model.save(Path(out_dir) / FINAL_MODEL)
+    return history
