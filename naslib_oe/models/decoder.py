@@ -2,8 +2,10 @@
 
 At step ``v`` the decoder picks the type of the new vertex from the state of the last
 vertex, then decides the edges ``v-1 -> v``, ..., ``0 -> v`` one after another, updating
-the new vertex's state after each decision. An ``output`` vertex instead takes every
-vertex without successors and ends the graph; the last position is always ``output``.
+the new vertex's state after each decision. An ``output`` vertex ends the graph and takes
+every vertex without successors (D-VAE's rule); with ``predict_output_edges`` it also takes
+its predicted edges, which spaces like NAS-Bench-101 need. The last position is always
+``output``.
 
 Everything is batched over graphs. The new vertex's GRU input is a *sum* of predecessor
 messages, so its hidden-side product ``W_hh @ sum(m_u)`` equals ``sum(W_hh @ m_u)``: we
@@ -39,10 +41,13 @@ class DVAEDecoder(nn.Module):
         hidden: vertex state size (501 in the paper).
         latent: size of ``z`` (56 in the paper).
         max_nodes: ``N``, the largest graph it generates.
+        predict_output_edges: also decide the output vertex's edges (see module docstring).
     """
 
-    def __init__(self, embedding: OperationEmbedding, hidden: int, latent: int, max_nodes: int):
+    def __init__(self, embedding: OperationEmbedding, hidden: int, latent: int, max_nodes: int,
+                 predict_output_edges: bool = False):
         super().__init__()
+        self.predict_output_edges = predict_output_edges
         self.embedding = embedding
         self.hidden = hidden
         self.max_nodes = max_nodes
@@ -166,7 +171,7 @@ class DVAEDecoder(nn.Module):
             ends = alive & (new_type == OUTPUT_ID)
             loose = ~adj[:, :v, :v].any(-1)  # vertices without successors, [B, v]
 
-            if v == n - 1:  # the forced output vertex takes the loose ends: nothing to score
+            if v == n - 1 and not self.predict_output_edges:  # the forced output: nothing to score
                 adj[:, :v, v] = loose & alive[:, None]
                 break
             gi = self._input_gates(new_type)
@@ -180,7 +185,11 @@ class DVAEDecoder(nn.Module):
                     edge = torch.rand(logit.shape, generator=generator, device=device) < torch.sigmoid(logit)
                 else:
                     edge = logit > 0
-                edge = torch.where(ends, loose[:, vi], edge) & alive
+                if self.predict_output_edges:
+                    edge = edge | (ends & loose[:, vi])
+                else:
+                    edge = torch.where(ends, loose[:, vi], edge)
+                edge = edge & alive
                 adj[:, vi, v] = edge
                 e = edge.to(z.dtype)[:, None]
                 seen_m = seen_m + e * fin.message[:, vi]

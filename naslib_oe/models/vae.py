@@ -76,7 +76,8 @@ class GraphVAE(nn.Module):
                                      gcn_layers=cfg.gcn_layers)
         self.to_mu = nn.Linear(cfg.hidden, cfg.latent)
         self.to_logvar = nn.Linear(cfg.hidden, cfg.latent)
-        self.decoder = DVAEDecoder(self.embedding, cfg.hidden, cfg.latent, space.max_nodes)
+        self.decoder = DVAEDecoder(self.embedding, cfg.hidden, cfg.latent, space.max_nodes,
+                                   predict_output_edges=space.predict_output_edges)
 
     @property
     def device(self) -> torch.device:

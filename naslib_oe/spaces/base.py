@@ -34,6 +34,10 @@ class SearchSpace(ABC):
     name: str
     vocab: tuple[str, ...]
     max_nodes: int
+    #: Whether the output vertex can take edges from vertices that have other successors.
+    #: When False (ENAS, NB201) decoders give it exactly the vertices without successors,
+    #: D-VAE's rule; when True (NB101) they also predict its edges.
+    predict_output_edges: bool = False
 
     @property
     def num_ops(self) -> int:

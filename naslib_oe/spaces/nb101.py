@@ -78,6 +78,7 @@ class NB101Space(SearchSpace):
     name = "nasbench101"
     vocab = ("input", "output") + NB101_OPS
     max_nodes = MAX_VERTICES
+    predict_output_edges = True  # e.g. input -> output beside input -> conv -> output
 
     def to_dag(self, native: Mapping[str, Any] | tuple) -> ArchDAG:
         """Spec (``{"matrix", "ops"}`` or a ``(matrix, ops)`` pair) -> pruned DAG.

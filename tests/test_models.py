@@ -1,0 +1,186 @@
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from naslib_oe.models import GraphVAE, OperationEmbedding, VAEConfig
+from naslib_oe.spaces import ArchDAG, EnasSpace, NB101Space, NB201Space
+
+SMALL = dict(hidden=24, latent=6, op_embedding_dim=4)
+
+
+def small_model(space, seed=0, **kw):
+    torch.manual_seed(seed)
+    return GraphVAE(space, VAEConfig(**{**SMALL, **kw})).double()
+
+
+# --- a per-graph reference of D-VAE's decoder, written straight from the algorithm ----------
+def _edge_prob(dec, h_src, h_new):
+    w = torch.cat([dec.edge_src.weight, dec.edge_new.weight], 1)  # D-VAE's Linear(2h, 4h) on [h_src; h_new]
+    return torch.sigmoid(dec.edge_out(torch.relu(F.linear(torch.cat([h_src, h_new], -1), w, dec.edge_src.bias))))[0, 0]
+
+
+def _state(dec, x, preds, states):
+    msg = sum((dec.message(states[u], u) for u in preds), torch.zeros(1, dec.hidden, dtype=x.dtype))
+    return dec.gru(x, msg)
+
+
+def reference_log_likelihood(dec, z, dag):
+    x = dec.embedding(torch.tensor(dag.ops))
+    states = {0: dec.gru(x[0:1], torch.tanh(dec.latent_to_hidden(z[None])))}
+    ll = torch.zeros((), dtype=z.dtype)
+    for v in range(1, dag.n_nodes):
+        ll = ll + torch.log_softmax(dec.add_vertex(states[v - 1]), -1)[0, dag.ops[v]]
+        preds = []
+        h = _state(dec, x[v:v + 1], preds, states)
+        for vi in range(v - 1, -1, -1):
+            p = _edge_prob(dec, states[vi], h)
+            ll = ll + (torch.log(p) if dag.adj[vi, v] else torch.log(1 - p))
+            if dag.adj[vi, v]:
+                preds.append(vi)
+                h = _state(dec, x[v:v + 1], preds, states)
+        states[v] = h
+    return ll
+
+
+def reference_greedy(dec, z, max_nodes, predict_output_edges):
+    ops, edges = [0], []
+    states = {0: dec.gru(dec.embedding(torch.tensor([0])), torch.tanh(dec.latent_to_hidden(z[None])))}
+    for v in range(1, max_nodes):
+        t = 1 if v == max_nodes - 1 else int(dec.add_vertex(states[v - 1]).argmax())
+        ops.append(t)
+        loose = [u for u in range(v) if not any(s == u for s, _ in edges)]
+        if t == 1 and not predict_output_edges:  # D-VAE: the output takes every vertex without successors
+            edges += [(u, v) for u in loose]
+            break
+        x = dec.embedding(torch.tensor([t]))
+        preds = []
+        h = _state(dec, x, preds, states)
+        for vi in range(v - 1, -1, -1):
+            if _edge_prob(dec, states[vi], h) > 0.5 or (t == 1 and vi in loose):
+                preds.append(vi)
+                h = _state(dec, x, preds, states)
+        edges += [(u, v) for u in preds]
+        states[v] = h
+        if t == 1:
+            break
+    return ArchDAG.from_edges(ops, edges)
+
+
+@pytest.mark.parametrize("space", [EnasSpace(), NB101Space()], ids=["enas", "nb101"])
+def test_teacher_forced_likelihood_matches_reference(space):
+    model = small_model(space)
+    dags = space.sample_many(5, np.random.default_rng(0))  # NB101: mixed sizes exercise the padding masks
+    batch = space.collate(dags)
+    z = torch.randn(len(dags), SMALL["latent"], dtype=torch.double)
+    vertex_ll, edge_ll = model.decoder.log_likelihood(z, batch)
+    expected = torch.stack([reference_log_likelihood(model.decoder, z[i], d) for i, d in enumerate(dags)])
+    torch.testing.assert_close(vertex_ll + edge_ll, expected)
+
+
+def test_loss_is_nll_plus_beta_kl():
+    space = NB201Space()
+    model = small_model(space)
+    batch = space.collate(space.sample_many(3, np.random.default_rng(1)))
+    gen = torch.Generator().manual_seed(5)
+    terms = model.loss(batch, gen)
+    mu, logvar = model.encode(batch)
+    z = model.reparameterize(mu, logvar, torch.Generator().manual_seed(5))
+    nll = -sum(reference_log_likelihood(model.decoder, z[i], d) for i, d in enumerate(batch.to_dags()))
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum()
+    torch.testing.assert_close(terms.recon, nll)
+    torch.testing.assert_close(terms.kl, kl)
+    torch.testing.assert_close(terms.total, nll + 0.005 * kl)
+
+
+@pytest.mark.parametrize("space", [EnasSpace(), NB101Space()], ids=["enas", "nb101"])
+def test_greedy_decode_matches_reference(space):
+    model = small_model(space, seed=3)
+    z = torch.randn(20, SMALL["latent"], dtype=torch.double) * 3
+    decoded = model.decode(z).to_dags()
+    assert decoded == [reference_greedy(model.decoder, z[i], space.max_nodes, space.predict_output_edges)
+                       for i in range(len(z))]
+
+
+def test_shapes_and_stochastic_decoding_is_seeded():
+    space = EnasSpace()
+    model = small_model(space).float()
+    batch = space.collate(space.sample_many(7, np.random.default_rng(0)))
+    mu, logvar = model.encode(batch)
+    assert mu.shape == logvar.shape == (7, SMALL["latent"])
+    z = torch.randn(10000, SMALL["latent"])
+    out = model.decode(z, stochastic=True, generator=torch.Generator().manual_seed(0))  # one call, 10k graphs
+    assert out.ops.shape == (10000, 8) and out.adj.shape == (10000, 8, 8) and out.n_nodes.shape == (10000,)
+    assert bool((out.adj.triu(1) == out.adj).all())
+    again = model.decode(z, stochastic=True, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out.ops, again.ops) and torch.equal(out.adj, again.adj)
+
+
+def test_gcn_encoder_shapes():
+    space = NB101Space()
+    model = small_model(space, encoder="gcn").float()
+    batch = space.collate(space.sample_many(4, np.random.default_rng(0)))
+    mu, _ = model.encode(batch)
+    assert mu.shape == (4, SMALL["latent"])
+    assert torch.isfinite(model.loss(batch).total)
+    with pytest.raises(ValueError, match="unknown encoder"):
+        GraphVAE(space, VAEConfig(encoder="gin"))
+
+
+def test_learned_and_onehot_differ_only_in_the_embedding():
+    space = NB201Space()
+    learned = small_model(space, op_embedding="learned", op_embedding_dim=space.num_ops)
+    onehot = small_model(space, op_embedding="onehot")
+    a, b = learned.state_dict(), onehot.state_dict()
+    assert a.keys() == b.keys() and all(a[k].shape == b[k].shape for k in a)
+    trainable = lambda m: {n for n, p in m.named_parameters() if p.requires_grad}  # noqa: E731
+    assert trainable(learned) - trainable(onehot) == {"embedding.table.weight"}
+    eye = torch.eye(space.num_ops + 1, space.num_ops, dtype=torch.double)
+    assert torch.equal(onehot.embedding.table.weight, eye)
+    batch = space.collate(space.sample_many(8, np.random.default_rng(0)))
+    for model in (learned, onehot):
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=0.1)
+        before = model.embedding.table.weight.clone()
+        model.loss(batch).total.backward()
+        opt.step()
+        assert torch.equal(model.embedding.table.weight, before) == (model is onehot)
+    assert OperationEmbedding(5, 3).vectors.shape == (5, 3)
+
+
+def test_checkpoint_round_trip_and_mismatch(tmp_path):
+    space = NB201Space()
+    model = small_model(space).float()
+    path = model.save(tmp_path / "m.pt")
+    loaded = GraphVAE.load(path)
+    assert loaded.config == model.config and loaded.space.name == "nasbench201"
+    z = torch.randn(5, SMALL["latent"])
+    assert torch.equal(model.decode(z).ops, loaded.decode(z).ops)
+    with pytest.raises(ValueError, match="trained on the nasbench201 space, not on enas"):
+        GraphVAE.load(path, space="enas")
+    ckpt = torch.load(path, weights_only=False)
+    ckpt["vocab"] = ckpt["vocab"][::-1]
+    torch.save(ckpt, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="vocabulary"):
+        GraphVAE.load(tmp_path / "bad.pt")
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a naslib_oe GraphVAE checkpoint"):
+        GraphVAE.load(tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="unknown model settings"):
+        VAEConfig.from_dict({"hiden": 3})
+
+
+def test_perfectly_trained_toy_model_reproduces_its_graphs():
+    space = NB101Space()
+    dags = space.sample_many(4, np.random.default_rng(2))
+    torch.manual_seed(0)
+    model = GraphVAE(space, VAEConfig(hidden=32, latent=4, op_embedding_dim=4, beta=0.0))
+    batch = space.collate(dags)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(300):
+        opt.zero_grad()
+        mu, _ = model.encode(batch)
+        vertex_ll, edge_ll = model.decoder.log_likelihood(mu, batch)  # deterministic: z = mu
+        (-(vertex_ll + edge_ll).sum()).backward()
+        opt.step()
+    with torch.no_grad():
+        assert model.decode(model.encode(batch)[0]).to_dags() == dags

@@ -1,0 +1,120 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from naslib_oe.cli import main
+from naslib_oe.metrics import evaluate_vae, exact_matches, novelty, uniqueness, validity
+from naslib_oe.models import GraphVAE, VAEConfig
+from naslib_oe.spaces import ArchDAG, EnasSpace, NB201Space
+from naslib_oe.training import TRAIN_STATE, TrainConfig, train_vae, vae_data
+
+TINY = VAEConfig(hidden=32, latent=8, op_embedding_dim=4)
+
+
+def fresh(space, seed=0):
+    torch.manual_seed(seed)
+    return GraphVAE(space, TINY)
+
+
+def test_resume_after_kill_equals_uninterrupted_run(tmp_path):
+    space = NB201Space()
+    dags = space.sample_many(48, np.random.default_rng(0))
+    cfg = TrainConfig(epochs=3, batch_size=16, lr=1e-3, checkpoint_every=1, device="cpu")
+    whole = fresh(space)
+    history = train_vae(whole, dags, cfg, out_dir=tmp_path / "a", progress=False)
+
+    def kill(epoch, step):
+        if (epoch, step) == (1, 1):
+            raise KeyboardInterrupt  # killed in the middle of epoch 2
+
+    parts = fresh(space)
+    with pytest.raises(KeyboardInterrupt):
+        train_vae(parts, dags, cfg, out_dir=tmp_path / "b", progress=False, on_batch=kill)
+    assert torch.load(tmp_path / "b" / TRAIN_STATE, weights_only=False)["epoch"] == 0
+    resumed = fresh(space, seed=123)  # whatever it starts from, the checkpoint decides
+    history_b = train_vae(resumed, dags, cfg, out_dir=tmp_path / "b", resume=True, progress=False)
+    assert [h["loss"] for h in history_b] == [h["loss"] for h in history]
+    for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), name
+    with pytest.raises(ValueError, match="different settings"):
+        train_vae(fresh(space), dags, TrainConfig(epochs=4, lr=5e-4, device="cpu"), out_dir=tmp_path / "b",
+                  resume=True, progress=False)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        train_vae(fresh(space), dags, cfg, out_dir=tmp_path / "c", resume=True, progress=False)
+
+
+def test_short_enas_run_learns(enas_bench):
+    data = vae_data(enas_bench)
+    train = data.train[:300]
+    model = fresh(EnasSpace())
+    history = train_vae(model, train, TrainConfig(epochs=8, batch_size=32, lr=3e-3, device="cpu"), progress=False)
+    losses = [h["loss"] for h in history]
+    assert losses[-1] < 0.7 * losses[0]
+    # greedy decoding of the posterior mean recovers layer operations and skip edges far above chance
+    batch = model.space.collate(train[:200])
+    with torch.no_grad():
+        decoded = model.decode(model.encode(batch)[0])
+    op_acc = (decoded.ops[:, 1:-1] == batch.ops[:, 1:-1]).double().mean().item()
+    skip = torch.triu(torch.ones(8, 8, dtype=torch.bool), 2)  # the skip-connection slots
+    edge_acc = (decoded.adj == batch.adj)[:, skip].double().mean().item()
+    print(f"op accuracy {op_acc:.3f} (chance 0.167), skip-edge accuracy {edge_acc:.3f} (chance 0.5)")
+    assert op_acc > 1 / 6 and edge_acc > 0.65
+
+
+def test_vae_data_splits(nb201_bench, enas_bench):
+    enas = vae_data(enas_bench)
+    assert (len(enas.train), len(enas.test)) == (17118, 1902)
+    nb = vae_data(nb201_bench)
+    assert (len(nb.train), len(nb.test)) == (14062, 1563)
+    assert not set(nb.train) & set(nb.test)
+    assert nb201_bench.query(nb.test[0]) == nb.test_y[0]
+
+
+# --- metrics on hand-made cases ---------------------------------------------------------------
+def _cells():
+    space = NB201Space()
+    return space, space.sample_many(3, np.random.default_rng(0))
+
+
+def test_validity_uniqueness_novelty_by_hand():
+    space, (a, b, c) = _cells()
+    broken = ArchDAG([0, 2, 1], [[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    ratio, valid = validity([a, broken, b, broken], space)
+    assert ratio == 0.5 and valid == [a, b]
+    assert uniqueness([a, a, b], space) == pytest.approx(2 / 3)
+    assert novelty([a, b, c, c], [space.hash(a)], space) == 0.75
+    assert validity([], space) == (0.0, []) and uniqueness([], space) == 0.0 and novelty([], [], space) == 0.0
+
+
+def test_exact_matches():
+    space, (a, b, c) = _cells()
+    assert exact_matches(space.collate([a, b, c]), space.collate([a, c, c])).tolist() == [True, False, True]
+
+
+def test_evaluate_protocol_and_cli(tmp_path, capsys):
+    space = NB201Space()
+    dags = space.sample_many(40, np.random.default_rng(0))
+    model = fresh(space)
+    metrics = evaluate_vae(model, dags[:30], dags[30:], encode_times=2, decode_times=3, n_points=20, progress=False)
+    assert metrics.n_prior_decodes == 60 and metrics.n_test == 10
+    assert 0 <= metrics.validity <= 1 and 0 <= metrics.reconstruction <= 1
+    assert "reconstruction accuracy" in metrics.table()
+    again = evaluate_vae(model, dags[:30], dags[30:], encode_times=2, decode_times=3, n_points=20, progress=False)
+    assert again == metrics  # seeded
+
+    cfg = tmp_path / "nb201.yaml"
+    cfg.write_text("search_space: nb201\nout_dir: %s\nsearch:\n  oe_dvae:\n    model: {hidden: 16, latent: 4}\n"
+                   "    train: {epochs: 1, batch_size: 512, device: cpu}\n"
+                   "    eval: {encode_times: 1, decode_times: 1, n_points: 10}\n" % tmp_path)
+    assert main(["train", "--config", str(cfg)]) == 0
+    run = tmp_path / "nasbench201" / "vae_learned_dvae"
+    assert (run / "model.pt").is_file() and (run / TRAIN_STATE).is_file()
+    assert main(["evaluate", "--config", str(cfg)]) == 0
+    out = json.loads((run / "metrics.json").read_text())
+    assert set(out) >= {"reconstruction", "validity", "uniqueness", "novelty"}
+    assert "validity" in capsys.readouterr().out
+    assert main(["evaluate", "--config", str(cfg), "--set", "search.oe_dvae.model.op_embedding=onehot"]) == 2
+    assert main(["train", "--config", str(cfg), "--set", "search.oe_dvae.model.hiden=3"]) == 2
+    assert main(["train", "--config", str(tmp_path / "missing.yaml")]) == 2
