@@ -16,7 +16,7 @@ def data_dir() -> Path:
     path = os.environ.get("NASLIB_OE_DATA")
     if not path or not Path(path).is_dir():
         pytest.fail("benchmark data not found: set NASLIB_OE_DATA to the shared data folder")
-    return Path(path)
+    return Path(path).resolve()
 
 
 @pytest.fixture(scope="session")
