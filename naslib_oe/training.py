@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from naslib_oe.benchmarks import EnasBenchmark, Metric, TabularBenchmark
 from naslib_oe.models import GraphVAE
 from naslib_oe.spaces import ArchDAG, DAGBatch
+from naslib_oe.utils import dataclass_from_dict
 
 TRAIN_STATE = "train_state.pt"
 FINAL_MODEL = "model.pt"
@@ -42,11 +43,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**values)
+        return dataclass_from_dict(cls, values, "training settings")
 
 
 def resolve_device(name: str) -> torch.device:

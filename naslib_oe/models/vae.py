@@ -8,7 +8,7 @@ divergence to N(0, I), summed over the batch.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
@@ -19,6 +19,7 @@ from naslib_oe.models.decoder import DVAEDecoder
 from naslib_oe.models.embedding import OperationEmbedding
 from naslib_oe.models.registry import build_encoder
 from naslib_oe.spaces import ArchDAG, DAGBatch, SearchSpace, get_space
+from naslib_oe.utils import dataclass_from_dict
 
 CHECKPOINT_FORMAT = 1
 
@@ -44,11 +45,7 @@ class VAEConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "VAEConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown model settings {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**values)
+        return dataclass_from_dict(cls, values, "model settings")
 
 
 class LossTerms(NamedTuple):
