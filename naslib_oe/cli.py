@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import torch
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
@@ -21,52 +20,39 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 1 if any(r.checksum == "MISMATCH" for r in rows) else 0
 
 
-def _prepare(args: argparse.Namespace):
-    """Config, settings, benchmark and VAE data shared by ``train`` and ``evaluate``."""
-    from naslib_oe.benchmarks import load_benchmark
-    from naslib_oe.config import load_config, oe_settings
-    from naslib_oe.training import vae_data
-
-    cfg = load_config(args.config, args.set)
-    settings = oe_settings(cfg, source=str(args.config))
-    bench = load_benchmark(cfg["search_space"], settings.data_path)
-    return cfg, settings, bench, vae_data(bench, seed=0)
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
-    from naslib_oe.config import run_dir
-    from naslib_oe.models import GraphVAE
-    from naslib_oe.training import FINAL_MODEL, train_vae
+    from naslib_oe import pipeline
+    from naslib_oe.training import FINAL_MODEL
 
-    cfg, settings, bench, data = _prepare(args)
-    out = Path(args.out) if args.out else run_dir(cfg, settings)
-    torch.manual_seed(settings.train.seed)
-    model = GraphVAE(bench.space, settings.model)
-    print(f"training {settings.model.op_embedding}-embedding {settings.model.encoder} VAE on "
-          f"{len(data.train)} {bench.space.name} graphs for {settings.train.epochs} epochs -> {out}")
-    train_vae(model, data.train, settings.train, out_dir=out, resume=args.resume)
-    print(f"saved {out / FINAL_MODEL}")
+    s = pipeline.setup(args.config, args.set)
+    out = Path(args.out) if args.out else None
+    pipeline.train(s, out, resume=args.resume)
+    print(f"saved {(out or s.model_path.parent) / FINAL_MODEL}")
     return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from naslib_oe.config import run_dir
-    from naslib_oe.metrics import evaluate_vae
-    from naslib_oe.models import GraphVAE
-    from naslib_oe.training import FINAL_MODEL, resolve_device
+    from naslib_oe import pipeline
 
-    cfg, settings, bench, data = _prepare(args)
-    ckpt = Path(args.checkpoint or settings.checkpoint or run_dir(cfg, settings) / FINAL_MODEL)
-    if not ckpt.is_file():
-        print(f"no trained model at {ckpt}: run `naslib-oe train --config {args.config}` first "
-              f"or pass --checkpoint", file=sys.stderr)
-        return 2
-    model = GraphVAE.load(ckpt, bench.space, map_location=resolve_device(settings.train.device))
-    metrics = evaluate_vae(model, data.train, data.test, seed=cfg["seed"], **settings.eval)
-    print(metrics.table())
+    s = pipeline.setup(args.config, args.set)
+    ckpt = Path(args.checkpoint) if args.checkpoint else s.model_path
+    model = pipeline.load_vae(s, ckpt)
+    metrics = pipeline.evaluate(s, model, predictive=not args.no_predictive)
     out = Path(args.out) if args.out else ckpt.parent / "metrics.json"
-    out.write_text(json.dumps({"checkpoint": str(ckpt), **metrics.as_dict()}, indent=2))
+    out.write_text(json.dumps({"checkpoint": str(ckpt), **metrics}, indent=2))
     print(f"wrote {out}")
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from naslib_oe import pipeline
+
+    s = pipeline.setup(args.config, args.set)
+    ckpt = Path(args.checkpoint) if args.checkpoint else s.model_path
+    model = pipeline.load_vae(s, ckpt)
+    out = Path(args.out) if args.out else ckpt.parent / f"search_seed{s.cfg['seed']}"
+    pipeline.search(s, model, out)
+    print(f"wrote {out / 'trajectory.jsonl'} and {out / 'search.json'}")
     return 0
 
 
@@ -95,7 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.add_argument("--checkpoint", help="model.pt to evaluate (default: the config's run folder)")
     p.add_argument("--out", help="metrics JSON path (default: beside the checkpoint)")
+    p.add_argument("--no-predictive", action="store_true", help="skip the GP predictive metrics")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("search", help="latent BO with a trained VAE; logs every query")
+    _add_config_args(p)
+    p.add_argument("--checkpoint", help="model.pt to search with (default: the config's run folder)")
+    p.add_argument("--out", help="output folder (default: beside the checkpoint, search_seed{seed})")
+    p.set_defaults(func=_cmd_search)
     return parser
 
 
@@ -106,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError) as err:
+    except (ConfigError, DataError, FileNotFoundError) as err:
         print(f"naslib-oe {args.verb}: {err}", file=sys.stderr)
         return 2
 

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import yaml
 
+from naslib_oe.bo import BOSettings
 from naslib_oe.models import VAEConfig
 from naslib_oe.spaces import canonical_space_name
 from naslib_oe.training import TrainConfig
@@ -68,20 +69,28 @@ class OESettings:
     checkpoint: str | None = None  # a trained GraphVAE to load instead of training
     data_path: str | None = None   # explicit benchmark file
     eval: dict[str, int] = field(default_factory=lambda: {"encode_times": 10, "decode_times": 10, "n_points": 1000})
+    predictive_seeds: int = 10     # GP fits behind the predictive RMSE / Pearson
+    bo: BOSettings = field(default_factory=BOSettings)
+    evaluator: str = "table"       # table | surrogate (ENAS: decoded architectures outside the table)
 
 
 def oe_settings(cfg: dict[str, Any], source: str = "config") -> OESettings:
     section = (cfg.get("search") or {}).get("oe_dvae") or {}
-    known = {"model", "train", "checkpoint", "data_path", "eval"}
+    known = {"model", "train", "checkpoint", "data_path", "eval", "predictive_seeds", "bo", "evaluator"}
     unknown = set(section) - known
     if unknown:
         raise ConfigError(f"{source}: unknown keys under search.oe_dvae: {sorted(unknown)}; known: {sorted(known)}")
     try:
         model = VAEConfig.from_dict(section.get("model") or {})
         train = TrainConfig.from_dict({"seed": cfg.get("seed", 0), **(section.get("train") or {})})
+        bo = BOSettings.from_dict(section.get("bo") or {})
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{source}: search.oe_dvae: {err}") from None
-    settings = OESettings(model, train, section.get("checkpoint"), section.get("data_path"))
+    evaluator = section.get("evaluator", "table")
+    if evaluator not in ("table", "surrogate"):
+        raise ConfigError(f"{source}: search.oe_dvae.evaluator must be 'table' or 'surrogate', not {evaluator!r}")
+    settings = OESettings(model, train, section.get("checkpoint"), section.get("data_path"),
+                          predictive_seeds=int(section.get("predictive_seeds", 10)), bo=bo, evaluator=evaluator)
     settings.eval.update(section.get("eval") or {})
     return settings
 

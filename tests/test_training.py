@@ -107,14 +107,18 @@ def test_evaluate_protocol_and_cli(tmp_path, capsys):
     cfg = tmp_path / "nb201.yaml"
     cfg.write_text("search_space: nb201\nout_dir: %s\nsearch:\n  oe_dvae:\n    model: {hidden: 16, latent: 4}\n"
                    "    train: {epochs: 1, batch_size: 512, device: cpu}\n"
-                   "    eval: {encode_times: 1, decode_times: 1, n_points: 10}\n" % tmp_path)
+                   "    eval: {encode_times: 1, decode_times: 1, n_points: 10}\n"
+                   "    predictive_seeds: 2\n    bo: {gp: {steps: 5, num_inducing: 20}}\n" % tmp_path)
     assert main(["train", "--config", str(cfg)]) == 0
     run = tmp_path / "nasbench201" / "vae_learned_dvae"
     assert (run / "model.pt").is_file() and (run / TRAIN_STATE).is_file()
     assert main(["evaluate", "--config", str(cfg)]) == 0
     out = json.loads((run / "metrics.json").read_text())
-    assert set(out) >= {"reconstruction", "validity", "uniqueness", "novelty"}
-    assert "validity" in capsys.readouterr().out
+    assert set(out["vae"]) >= {"reconstruction", "validity", "uniqueness", "novelty"}
+    assert out["predictive"]["seeds"] == 2 and -1 <= out["predictive"]["pearson_mean"] <= 1
+    assert out["predictive"]["n_train"] + out["predictive"]["n_test"] == 15625
+    printed = capsys.readouterr().out
+    assert "validity" in printed and "GP Pearson r" in printed
     assert main(["evaluate", "--config", str(cfg), "--set", "search.oe_dvae.model.op_embedding=onehot"]) == 2
     assert main(["train", "--config", str(cfg), "--set", "search.oe_dvae.model.hiden=3"]) == 2
     assert main(["train", "--config", str(tmp_path / "missing.yaml")]) == 2

@@ -160,7 +160,7 @@ class TabularBenchmark:
     def column(self, metric: Metric | str = Metric.VAL_ACCURACY, dataset: str | None = None,
                epochs: int | None = None) -> np.ndarray:
         """All values of one metric, aligned with :attr:`dags` (NaN where missing)."""
-        key = (self._dataset(dataset), Metric.parse(metric), epochs)
+        key = (self.resolve_dataset(dataset), Metric.parse(metric), epochs)
         if key not in self._columns:
             have = ", ".join(f"{d}/{m.name}" + (f"@{e}ep" if e else "") for d, m, e in self.available())
             raise MetricNotAvailable(
@@ -201,7 +201,8 @@ class TabularBenchmark:
     def architectures(self) -> list[ArchDAG]:
         return list(self.dags)
 
-    def _dataset(self, dataset: str | None) -> str:
+    def resolve_dataset(self, dataset: str | None) -> str:
+        """The table's name for ``dataset`` (its default when None); raises if it has none such."""
         if dataset is None:
             return self.default_dataset
         name = canonical_dataset(dataset)

@@ -1,0 +1,270 @@
+"""Bayesian optimisation in the latent space of a graph VAE (DESIGN.md section 6).
+
+:class:`LatentBO` is the ask/tell core: ``propose(n)`` returns ``n`` new architectures,
+``observe(dag, value)`` records a result. It knows latent vectors and architectures only;
+whoever drives it (:func:`run_search`, the ``OEDVAE`` optimizer) owns the evaluator and the
+budget. Each proposal round fits a GP on every observation (plus an optional prior: D-VAE's
+training table) and picks points by batch expected improvement, then turns them into
+architectures:
+
+* ``decode``: points in the bounding box of the reference latents, each decoded
+  ``decode_samples`` times; the most frequent valid decode is kept (D-VAE);
+* ``pool``: the best candidates of a known pool by acquisition value (exact on tables).
+
+Architectures already observed (or in the prior) are dropped and the round re-proposes, so
+that every query of the budget is a new architecture. When re-proposing cannot find enough
+new ones, the rest are random new architectures of the space, marked ``source="random"``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Literal, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator
+from naslib_oe.bo.acquisition import optimize_batch, select_from_pool
+from naslib_oe.bo.proposals import decode_most_frequent
+from naslib_oe.bo.surrogate import GPSettings, fit_gp
+from naslib_oe.models import GraphVAE
+from naslib_oe.spaces import ArchDAG
+from naslib_oe.utils import dataclass_from_dict
+
+#: re-proposal rounds before the rest of a batch is filled with random new architectures
+MAX_REPROPOSALS = 3
+#: architectures sampled from the space for the latent box when there is neither prior nor pool
+BOX_SAMPLES = 2000
+
+
+@dataclass
+class BOSettings:
+    """Settings of the latent BO (``search.oe_dvae.bo`` in a config)."""
+
+    budget: int = 500                 # queries in all, the random initial ones included
+    batch_size: int = 50              # queries proposed per round
+    rounds: int | None = None         # optional cap on BO rounds (None: until the budget is spent)
+    num_init: int = 0                 # random queries before the first round (0 needs a prior)
+    proposal: Literal["decode", "pool"] = "decode"
+    decode_samples: int = 100         # stochastic decodes per latent point (decode mode)
+    acq: str = "qlogei"               # qlogei | qei
+    use_prior: bool = True            # fit the GP on the training table too, where one is given
+    num_restarts: int = 5             # acquisition optimiser: L-BFGS restarts per point
+    raw_samples: int = 256            # acquisition optimiser: random points to start from
+    gp: GPSettings = field(default_factory=GPSettings)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.gp, dict):
+            self.gp = GPSettings.from_dict(self.gp)
+        if self.proposal not in ("decode", "pool"):
+            raise ValueError(f"bo.proposal must be 'decode' or 'pool', not {self.proposal!r}")
+        if self.budget < 1 or self.batch_size < 1 or self.num_init < 0 or self.decode_samples < 1:
+            raise ValueError("bo.budget, batch_size and decode_samples must be positive, num_init >= 0")
+        if self.num_init > self.budget:
+            raise ValueError(f"bo.num_init ({self.num_init}) exceeds bo.budget ({self.budget})")
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "BOSettings":
+        return dataclass_from_dict(cls, values, "bo settings")
+
+
+@dataclass
+class Prior:
+    """Known architectures and their values (D-VAE's training table)."""
+
+    dags: Sequence[ArchDAG]
+    values: Sequence[float]
+
+
+class LatentBO:
+    """Ask/tell latent-space BO.
+
+    Args:
+        vae: a trained graph VAE (its space is the search space).
+        settings: see :class:`BOSettings`.
+        seed: fixes initial samples, GP fits, acquisition restarts and decoding.
+        prior: known values to fit the GP on as well (used when ``settings.use_prior``);
+            its architectures are never proposed.
+        pool: candidates for ``proposal="pool"``, also the random-initialisation source there.
+    """
+
+    def __init__(self, vae: GraphVAE, settings: BOSettings, seed: int = 0, prior: Prior | None = None,
+                 pool: Sequence[ArchDAG] | None = None):
+        if settings.proposal == "pool" and not pool:
+            raise ValueError("bo.proposal 'pool' needs a candidate pool (a table evaluator)")
+        self.vae, self.settings, self.seed = vae, settings, seed
+        self.space = vae.space
+        self.rng = np.random.default_rng(seed)
+        self.decode_generator = torch.Generator(device=vae.device).manual_seed(seed)
+        self.rounds_done = 0
+        self.observed: list[tuple[ArchDAG, float]] = []
+        self._known = {self.space.hash(d) for d in prior.dags} if prior else set()
+        self._prior = prior if (prior and settings.use_prior) else None
+        self._prior_z = vae.embed(list(prior.dags)).double() if self._prior else None
+        self._pool = [d for d in pool if self.space.hash(d) not in self._known] if pool else None
+        reference = list(prior.dags) if prior else (list(pool) if pool else
+                                                    self.space.sample_many(BOX_SAMPLES, self.rng))
+        ref_z = vae.embed(reference).double()
+        self.bounds = torch.stack([ref_z.min(0).values, ref_z.max(0).values])  # [2, latent]
+
+    # --- tell ----------------------------------------------------------------------------
+    def observe(self, dag: ArchDAG, value: float) -> None:
+        self._known.add(self.space.hash(dag))
+        self.observed.append((dag, float(value)))
+
+    def is_new(self, dag: ArchDAG) -> bool:
+        return self.space.hash(dag) not in self._known
+
+    # --- ask -----------------------------------------------------------------------------
+    def propose(self, n: int) -> list[tuple[ArchDAG, str]]:
+        """``n`` new architectures with their source (``init``, ``bo`` or ``random``)."""
+        if len(self.observed) < max(self.settings.num_init, 1 if self._prior else 2):
+            return [(d, "init") for d in self._random_new(n)]
+        chosen = self._bo_round(n)
+        self.rounds_done += 1
+        return [(d, "bo") for d in chosen] + [(d, "random") for d in self._random_new(n - len(chosen), chosen)]
+
+    def _random_new(self, n: int, also_taken: Sequence[ArchDAG] = ()) -> list[ArchDAG]:
+        taken = {self.space.hash(d) for d in also_taken}
+        out: list[ArchDAG] = []
+        for _ in range(100 * max(n, 1)):
+            if len(out) == n:
+                break
+            dag = (self._pool[int(self.rng.integers(len(self._pool)))] if self._pool
+                   else self.space.sample(self.rng))
+            key = self.space.hash(dag)
+            if key not in self._known and key not in taken:
+                taken.add(key)
+                out.append(dag)
+        return out
+
+    def _training_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.vae.embed([d for d, _ in self.observed]).double()
+        y = torch.tensor([v for _, v in self.observed], dtype=torch.float64, device=z.device)
+        if self._prior is not None:
+            z = torch.cat([self._prior_z, z])
+            y = torch.cat([torch.tensor(self._prior.values, dtype=torch.float64, device=z.device), y])
+        return z, y
+
+    def _bo_round(self, n: int) -> list[ArchDAG]:
+        s = self.settings
+        seed = self.seed * 10_007 + self.rounds_done
+        z, y = self._training_data()
+        gp = fit_gp(z, y, s.gp, seed=seed)
+        best_f = float(y.max())
+        if s.proposal == "pool":
+            pool = [d for d in self._pool if self.is_new(d)]
+            rows = select_from_pool(gp, best_f, self.vae.embed(pool).double(), n, s.acq, seed=seed)
+            return [pool[i] for i in rows]
+        chosen: list[ArchDAG] = []
+        taken: set[str] = set()
+        pending: torch.Tensor | None = None
+        for attempt in range(MAX_REPROPOSALS):
+            points = optimize_batch(gp, best_f, self.bounds, n - len(chosen), s.acq, X_pending=pending,
+                                    num_restarts=s.num_restarts, raw_samples=s.raw_samples, seed=seed + attempt)
+            for dag in decode_most_frequent(self.vae, points, s.decode_samples, self.decode_generator):
+                if dag is not None and self.is_new(dag) and self.space.hash(dag) not in taken:
+                    taken.add(self.space.hash(dag))
+                    chosen.append(dag)
+            if len(chosen) == n:
+                break
+            # points that gave nothing new stay pending, so the next attempt looks elsewhere
+            pending = points if pending is None else torch.cat([pending, points])
+        return chosen
+
+
+# --- the loop over an evaluator -----------------------------------------------------------
+@dataclass
+class QueryRecord:
+    """One logged query."""
+
+    query: int                 # 1-based index within the budget
+    round: int                 # 0 for the random initial queries
+    source: str                # init | bo | random
+    arch: str                  # native string of the space
+    val_acc: float
+    test_acc: float | None
+    best_val: float            # best validation accuracy so far
+    incumbent_test: float | None  # test accuracy of the best-so-far architecture
+    cost: float
+    surrogate: bool
+    wall_time: float           # seconds since the search started
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SearchResult:
+    records: list[QueryRecord]
+    settings: BOSettings
+    evaluator: str
+
+    @property
+    def best(self) -> QueryRecord:
+        return max(self.records, key=lambda r: r.val_acc)
+
+    def best_by_round(self) -> list[tuple[int, int, float]]:
+        """``(round, queries so far, best validation accuracy so far)`` after every round."""
+        out: dict[int, tuple[int, int, float]] = {}
+        for r in self.records:
+            out[r.round] = (r.round, r.query, r.best_val)
+        return sorted(out.values())
+
+    @property
+    def n_surrogate(self) -> int:
+        return sum(r.surrogate for r in self.records)
+
+
+def run_search(vae: GraphVAE, evaluator: Evaluator, settings: BOSettings, seed: int = 0,
+               prior: Prior | None = None, log_path: str | Path | None = None,
+               on_query: Callable[[QueryRecord], None] | None = None, progress: bool = True) -> SearchResult:
+    """Spend ``settings.budget`` queries of ``evaluator`` on latent BO.
+
+    Every query is a new architecture; the loop stops exactly at the budget (or after
+    ``settings.rounds`` BO rounds). With ``log_path``, each query is appended to a JSON-lines
+    file as it happens.
+    """
+    pool = evaluator.candidates() if settings.proposal == "pool" else None
+    bo = LatentBO(vae, settings, seed, prior, pool)
+    records: list[QueryRecord] = []
+    best: QueryRecord | None = None
+    start = time.perf_counter()
+    log = open(log_path, "a", encoding="utf-8") if log_path else None
+    bar = tqdm(total=settings.budget, desc="BO queries", unit="query", disable=not progress)
+    try:
+        while len(records) < settings.budget:
+            if settings.rounds is not None and bo.rounds_done >= settings.rounds:
+                break
+            want = min(settings.batch_size if bo.observed or settings.num_init == 0 else settings.num_init,
+                       settings.budget - len(records))
+            proposals = bo.propose(want)
+            if not proposals:
+                raise RuntimeError(f"no new {bo.space.name} architecture could be proposed after "
+                                   f"{len(records)} queries; the space or pool is exhausted")
+            for dag, source in proposals:
+                result: EvalResult = evaluator.query(dag)
+                bo.observe(dag, result.val_acc)
+                record = QueryRecord(len(records) + 1, bo.rounds_done, source, bo.space.to_string(dag),
+                                     result.val_acc, result.test_acc, 0.0, None, result.cost, result.surrogate,
+                                     time.perf_counter() - start)
+                if best is None or record.val_acc > best.val_acc:
+                    best = record
+                record.best_val, record.incumbent_test = best.val_acc, best.test_acc
+                records.append(record)
+                if log:
+                    log.write(json.dumps(record.as_dict()) + "\n")
+                    log.flush()
+                if on_query:
+                    on_query(record)
+                bar.update(1)
+                bar.set_postfix(best=f"{best.val_acc:.2f}", round=bo.rounds_done)
+    finally:
+        bar.close()
+        if log:
+            log.close()
+    return SearchResult(records, settings, repr(evaluator))

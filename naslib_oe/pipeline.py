@@ -1,0 +1,107 @@
+"""The steps a config drives: get a trained VAE, evaluate it, and run latent BO.
+
+``naslib-oe train/evaluate/search``, ``examples/run_enas.py`` and the ``OEDVAE`` optimizer
+all go through these functions, so that a config means the same thing everywhere.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from naslib_oe.benchmarks import TabularBenchmark, load_benchmark
+from naslib_oe.benchmarks.evaluators import make_evaluator
+from naslib_oe.bo import BOSettings, Prior, SearchResult, predictive_performance, run_search
+from naslib_oe.config import OESettings, load_config, oe_settings, run_dir
+from naslib_oe.metrics import evaluate_vae
+from naslib_oe.models import GraphVAE
+from naslib_oe.training import FINAL_MODEL, VAEData, resolve_device, train_vae, vae_data
+
+
+@dataclass
+class Setup:
+    """A config resolved into the objects every step needs."""
+
+    cfg: dict[str, Any]
+    settings: OESettings
+    bench: TabularBenchmark
+    data: VAEData
+
+    @property
+    def model_path(self) -> Path:
+        """The checkpoint to use: ``search.oe_dvae.checkpoint``, else the run folder's model."""
+        return Path(self.settings.checkpoint or run_dir(self.cfg, self.settings) / FINAL_MODEL)
+
+
+def setup(config: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> Setup:
+    cfg = load_config(config, overrides)
+    settings = oe_settings(cfg, source=str(config))
+    bench = load_benchmark(cfg["search_space"], settings.data_path)
+    return Setup(cfg, settings, bench, vae_data(bench, seed=0))
+
+
+def train(s: Setup, out: Path | None = None, resume: bool = False, progress: bool = True) -> GraphVAE:
+    """Train the configured VAE on the training split and save it to ``out`` (or the run folder)."""
+    out = out or run_dir(s.cfg, s.settings)
+    torch.manual_seed(s.settings.train.seed)
+    model = GraphVAE(s.bench.space, s.settings.model)
+    print(f"training {s.settings.model.op_embedding}-embedding {s.settings.model.encoder} VAE on "
+          f"{len(s.data.train)} {s.bench.space.name} graphs for {s.settings.train.epochs} epochs -> {out}")
+    train_vae(model, s.data.train, s.settings.train, out_dir=out, resume=resume, progress=progress)
+    return model
+
+
+def load_vae(s: Setup, path: Path | None = None) -> GraphVAE:
+    path = path or s.model_path
+    if not path.is_file():
+        raise FileNotFoundError(f"no trained model at {path}: run `naslib-oe train` with this config "
+                                f"first, or set search.oe_dvae.checkpoint")
+    return GraphVAE.load(path, s.bench.space, map_location=resolve_device(s.settings.train.device))
+
+
+def evaluate(s: Setup, model: GraphVAE, predictive: bool = True, progress: bool = True) -> dict[str, Any]:
+    """D-VAE-protocol VAE metrics and (where the table has accuracies) predictive metrics."""
+    metrics = evaluate_vae(model, s.data.train, s.data.test, seed=s.cfg["seed"], progress=progress, **s.settings.eval)
+    print(metrics.table())
+    out: dict[str, Any] = {"vae": metrics.as_dict()}
+    if predictive and s.settings.predictive_seeds > 0:
+        pred = predictive_performance(model, s.data.train, s.data.train_y, s.data.test, s.data.test_y,
+                                      seeds=s.settings.predictive_seeds, gp=s.settings.bo.gp, progress=progress)
+        print(pred.table())
+        out["predictive"] = pred.as_dict()
+    return out
+
+
+def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None,
+           bo: BOSettings | None = None, progress: bool = True) -> tuple[SearchResult, dict[str, Any]]:
+    """Run latent BO as configured; logs every query to ``out_dir/trajectory.jsonl``.
+
+    Returns the result and a summary dict (also written as ``out_dir/search.json``).
+    """
+    bo = bo or s.settings.bo
+    seed = s.cfg["seed"] if seed is None else seed
+    evaluator, quality = make_evaluator(s.bench, s.settings.evaluator, s.cfg.get("dataset"), seed=seed)
+    if quality is not None:
+        print(quality)
+    # D-VAE's protocol: the GP also sees the training table (only ENAS has one apart from the benchmark)
+    prior = Prior(s.data.train, s.data.train_y) if bo.use_prior and s.bench.space.name == "enas" else None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log = out_dir / "trajectory.jsonl"
+    log.unlink(missing_ok=True)  # a search run is one trajectory; the harness owns resuming
+    result = run_search(model, evaluator, bo, seed=seed, prior=prior, log_path=log, progress=progress)
+    best = result.best
+    summary = {
+        "config": s.cfg, "evaluator": repr(evaluator), "bo": asdict(bo), "seed": seed,
+        "surrogate_quality": asdict(quality) if quality is not None else None,
+        "queries": len(result.records), "surrogate_queries": result.n_surrogate,
+        "best": best.as_dict(), "best_by_round": result.best_by_round(),
+    }
+    (out_dir / "search.json").write_text(json.dumps(summary, indent=2, default=str))
+    flag = " (surrogate prediction)" if best.surrogate else ""
+    print(f"best of {len(result.records)} queries: {best.val_acc:.2f} %{flag}  {best.arch}")
+    if result.n_surrogate:
+        print(f"{result.n_surrogate} of {len(result.records)} values came from the surrogate (surrogate: true in the log)")
+    return result, summary

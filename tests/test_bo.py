@@ -1,0 +1,198 @@
+"""GP surrogate, batch EI, proposals, evaluators and the BO loop."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from linear_operator.utils.errors import NotPSDError
+
+from naslib_oe.benchmarks import ArchitectureNotInBenchmark, EnasBenchmark
+from naslib_oe.benchmarks.evaluators import EvalResult, SurrogateEvaluator, TableEvaluator
+from naslib_oe.benchmarks.surrogate import TreeEnsembleSurrogate, adjacency_encoding, fit_table_surrogate
+from naslib_oe.bo import (BOSettings, GPSettings, LatentBO, Prior, SurrogateFitError, decode_most_frequent, fit_gp,
+                          optimize_batch, predict, run_search, select_from_pool)
+from naslib_oe.bo import surrogate as surrogate_module
+from naslib_oe.models import GraphVAE, VAEConfig
+from naslib_oe.training import TrainConfig, train_vae, vae_data
+
+
+def smooth(x):
+    return torch.sin(2 * x[:, 0]) + x[:, 1] ** 2 - 0.5 * x[:, 2]
+
+
+@pytest.mark.parametrize("kind,n", [("exact", 200), ("sparse", 1500)])
+def test_gp_recovers_smooth_function(kind, n):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(n + 300, 8, generator=gen)
+    y = 70 + 5 * smooth(x)  # accuracy-like scale: the GP standardises the targets itself
+    settings = GPSettings(kind=kind, num_inducing=100, batch_size=256)
+    model = fit_gp(x[:n], y[:n], settings, seed=0)
+    mean, var = predict(model, x[n:])
+    assert mean.shape == var.shape == (300,) and (var > 0).all()
+    assert torch.corrcoef(torch.stack([mean.float(), y[n:]]))[0, 1] > 0.95
+    assert abs(float(mean.mean()) - float(y[n:].mean())) < 1.0  # back in the targets' units
+
+
+def test_gp_rejects_bad_data_and_reports_failed_fits(monkeypatch):
+    x = torch.randn(20, 3)
+    with pytest.raises(ValueError, match="NaN"):
+        fit_gp(x, torch.full((20,), float("nan")))
+    with pytest.raises(ValueError, match="n >= 2"):
+        fit_gp(x[:1], torch.zeros(1))
+    jitters = []
+
+    def failing_fit(x, y, settings):
+        jitters.append(surrogate_module.cholesky_jitter.value(torch.float64))
+        raise NotPSDError("matrix not positive definite")
+
+    monkeypatch.setattr(surrogate_module, "_fit_exact", failing_fit)
+    with pytest.raises(SurrogateFitError, match="after 3 attempts"):
+        fit_gp(x, x[:, 0], GPSettings(kind="exact"))
+    assert jitters == pytest.approx([1e-6, 1e-5, 1e-4])  # more jitter on every retry
+
+
+def test_auto_kind_switches_on_size():
+    s = GPSettings(exact_max_points=100)
+    assert (s.kind_for(100), s.kind_for(101)) == ("exact", "sparse")
+    with pytest.raises(ValueError, match="gp.kind"):
+        GPSettings(kind="fitc")
+
+
+@pytest.fixture(scope="module")
+def toy_gp():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.rand(60, 4, generator=gen)
+    return fit_gp(x, smooth(x), GPSettings(kind="exact")), x
+
+
+def test_batch_ei_proposes_distinct_points(toy_gp):
+    model, x = toy_gp
+    bounds = torch.stack([torch.zeros(4), torch.ones(4)])
+    points = optimize_batch(model, float(smooth(x).max()), bounds, q=4, seed=0)
+    assert points.shape == (4, 4)
+    assert ((points >= 0) & (points <= 1)).all()
+    assert torch.pdist(points).min() > 1e-3
+    again = optimize_batch(model, float(smooth(x).max()), bounds, q=4, seed=0)
+    assert torch.allclose(points, again)  # seeded
+
+    pool = torch.rand(300, 4, generator=torch.Generator().manual_seed(2))
+    rows = select_from_pool(model, float(smooth(x).max()), pool, q=6)
+    assert len(set(rows)) == 6 and all(0 <= r < 300 for r in rows)
+
+
+# --- architectures -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def enas_vae(enas_bench):
+    """A small DVAE-EMB trained for one epoch on 2,000 ENAS graphs (about 97 % valid decodes)."""
+    data = vae_data(enas_bench)
+    torch.manual_seed(0)
+    vae = GraphVAE(enas_bench.space, VAEConfig(hidden=64, latent=16))
+    train_vae(vae, data.train[:2000], TrainConfig(epochs=1, lr=3e-3, device="cpu"), progress=False)
+    return vae.eval(), data
+
+
+def test_decode_most_frequent_returns_valid_architectures(enas_vae):
+    vae, data = enas_vae
+    z = vae.embed(data.test[:8])
+    dags = decode_most_frequent(vae, z, samples=10, generator=torch.Generator().manual_seed(0))
+    assert len(dags) == 8
+    assert sum(d is not None for d in dags) >= 6
+    assert all(vae.space.is_valid(d) for d in dags if d is not None)
+
+
+class CountingEvaluator:
+    """A table evaluator that records what it was asked."""
+
+    def __init__(self, inner):
+        self.inner, self.space, self.dataset, self.asked = inner, inner.space, inner.dataset, []
+
+    def query(self, dag):
+        self.asked.append(self.space.hash(dag))
+        return self.inner.query(dag)
+
+    def candidates(self):
+        return self.inner.candidates()
+
+
+def test_decode_mode_loop_with_surrogate_flags(enas_vae, enas_bench, tmp_path):
+    vae, data = enas_vae
+    predictor = TreeEnsembleSurrogate(enas_bench.space, members=2, max_iter=30).fit(data.train[:3000],
+                                                                                    data.train_y[:3000])
+    evaluator = CountingEvaluator(SurrogateEvaluator(enas_bench, predictor))
+    settings = BOSettings(budget=13, batch_size=5, num_init=3, proposal="decode", decode_samples=10,
+                          gp=GPSettings(kind="exact"))
+    log = tmp_path / "log.jsonl"
+    result = run_search(vae, evaluator, settings, seed=0, prior=Prior(data.train[:50], data.train_y[:50]),
+                        log_path=log, progress=False)
+    assert len(result.records) == 13 == len(evaluator.asked)  # exactly the budget
+    assert len(set(evaluator.asked)) == 13  # never the same architecture twice
+    prior_hashes = {enas_bench.space.hash(d) for d in data.train[:50]}
+    assert not prior_hashes & set(evaluator.asked)  # nor one the prior already knows
+    assert [r.source for r in result.records[:3]] == ["init"] * 3
+    assert sum(r.source == "bo" for r in result.records) >= 5  # decodes, not random fill
+    for r in result.records:
+        dag = enas_bench.space.from_string(r.arch)
+        assert enas_bench.space.is_valid(dag)
+        assert r.surrogate == (dag not in enas_bench)  # flagged exactly when predicted
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [x["surrogate"] for x in logged] == [r.surrogate for r in result.records]
+    assert [x["query"] for x in logged] == list(range(1, 14))
+    assert all(b["best_val"] == max(x["val_acc"] for x in logged[:i + 1]) for i, b in enumerate(logged))
+
+
+def test_nb201_bo_improves_on_its_initial_points(nb201_bench):
+    evaluator = CountingEvaluator(TableEvaluator(nb201_bench, "cifar10"))
+    torch.manual_seed(0)
+    vae = GraphVAE(nb201_bench.space, VAEConfig(hidden=64, latent=16))
+    settings = BOSettings(budget=30, batch_size=10, num_init=10, proposal="pool")
+    result = run_search(vae, evaluator, settings, seed=0, progress=False)
+    assert len(result.records) == 30 and len(set(evaluator.asked)) == 30
+    assert [r.round for r in result.records] == [0] * 10 + [1] * 10 + [2] * 10
+    # the GP steers towards better cells: each BO round beats the random initial ones on average
+    mean_val = [np.mean([r.val_acc for r in result.records if r.round == k]) for k in range(3)]
+    assert mean_val[1] > mean_val[0] + 1 and mean_val[2] > mean_val[0] + 1
+    assert all(a.best_val <= b.best_val for a, b in zip(result.records, result.records[1:]))
+    best = result.best
+    assert best.test_acc == pytest.approx(nb201_bench.query(nb201_bench.space.from_string(best.arch),
+                                                           "test_accuracy", "cifar10"))
+    assert result.best_by_round()[-1] == (2, 30, result.records[-1].best_val)
+
+
+def test_rounds_cap_and_settings_errors(nb201_bench):
+    torch.manual_seed(0)
+    vae = GraphVAE(nb201_bench.space, VAEConfig(hidden=16, latent=4))
+    evaluator = TableEvaluator(nb201_bench, "cifar10")
+    result = run_search(vae, evaluator, BOSettings(budget=100, batch_size=4, num_init=4, rounds=1, proposal="pool"),
+                        progress=False)
+    assert len(result.records) == 8
+    with pytest.raises(ValueError, match="num_init"):
+        BOSettings(budget=5, num_init=10)
+    with pytest.raises(ValueError, match="unknown bo settings"):
+        BOSettings.from_dict({"budgett": 5})
+    with pytest.raises(ValueError, match="pool"):
+        LatentBO(vae, BOSettings(proposal="pool"), pool=None)
+
+
+# --- evaluators ----------------------------------------------------------------------------
+def test_table_evaluator_answers(nb201_bench, enas_bench):
+    ev = TableEvaluator(nb201_bench, "cifar10")
+    best, acc = ev.best()
+    result = ev.query(best)
+    assert isinstance(result, EvalResult) and result.val_acc == acc and not result.surrogate
+    assert result.test_acc == pytest.approx(nb201_bench.query(best, "test_accuracy", "cifar10"))
+    enas = TableEvaluator(enas_bench)
+    assert enas.query(enas_bench.dags[0]).test_acc is None
+    outside = next(d for d in enas_bench.space.sample_many(50, np.random.default_rng(5)) if d not in enas_bench)
+    with pytest.raises(ArchitectureNotInBenchmark):
+        enas.query(outside)
+
+
+def test_enas_surrogate_quality(enas_bench):
+    x = adjacency_encoding(enas_bench.space, enas_bench.dags[:3])
+    assert x.shape == (3, 8 * 9 + 28)
+    assert (x[:, :72].reshape(3, 8, 9).sum(-1) == 1).all()  # one op (or padding) per vertex
+    surrogate, quality = fit_table_surrogate(enas_bench, members=2)
+    assert quality.n_test + quality.n_train == len(enas_bench) and abs(quality.n_test - 0.1 * len(enas_bench)) < 1
+    assert quality.spearman > 0.8 and quality.rmse < 0.5  # percent
+    mean, spread = surrogate.predict_with_spread(enas_bench.dags[:5])
+    assert mean.shape == spread.shape == (5,)
