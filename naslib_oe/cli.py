@@ -56,6 +56,33 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from naslib_oe.config import load_config
+    from naslib_oe.harness import compare, plot_run
+
+    cfg = load_config(args.config, args.set)
+    out = Path(args.out) if args.out else (Path(cfg["out_dir"]) / "compare"
+                                           / f"{cfg['search_space']}_{cfg['dataset']}_b{args.budget}")
+    optimizers = [o.strip() for o in args.optimizers.split(",") if o.strip()]
+    result = compare(cfg, optimizers, args.seeds, args.budget, out, workers=args.workers, backend=args.backend,
+                     ray_address=args.ray_address, resume=args.resume)
+    for outcome in result.failed:
+        print(f"trial {outcome.optimizer} seed {outcome.seed} FAILED:\n{outcome.error}", file=sys.stderr)
+    files = plot_run(out)
+    print(files["markdown"].read_text())
+    print(f"wrote {files['csv']}, {files['markdown']} and {files['png']}")
+    return 1 if result.failed else 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from naslib_oe.harness import plot_run
+
+    files = plot_run(args.run_dir)
+    print(files["markdown"].read_text())
+    print(f"wrote {files['csv']}, {files['markdown']} and {files['png']}")
+    return 0
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", required=True, help="NASLib-style YAML config (see configs/)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -89,6 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", help="model.pt to search with (default: the config's run folder)")
     p.add_argument("--out", help="output folder (default: beside the checkpoint, search_seed{seed})")
     p.set_defaults(func=_cmd_search)
+
+    p = sub.add_parser("compare", help="optimizers x seeds on one benchmark and budget; logs, aggregates, plot")
+    _add_config_args(p)
+    p.add_argument("--optimizers", default="oe_dvae,rs,re,ls", help="comma-separated (default: oe_dvae,rs,re,ls)")
+    p.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per optimizer (default 10)")
+    p.add_argument("--budget", type=int, default=150, help="queries per trial (default 150)")
+    p.add_argument("--workers", type=int, default=1, help="parallel trials in a local process pool")
+    p.add_argument("--backend", choices=["process", "ray"], default="process")
+    p.add_argument("--ray-address", help="an existing Ray cluster (default: start a local Ray)")
+    p.add_argument("--resume", action="store_true", help="skip finished trials, continue half-done ones")
+    p.add_argument("--out", help="run folder (default: {out_dir}/compare/{space}_{dataset}_b{budget})")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("plot", help="redraw a compare run's aggregates and plot from its logs")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_cmd_plot)
     return parser
 
 
@@ -99,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError, FileNotFoundError) as err:
+    except (ConfigError, DataError, FileNotFoundError, FileExistsError) as err:
         print(f"naslib-oe {args.verb}: {err}", file=sys.stderr)
         return 2
 

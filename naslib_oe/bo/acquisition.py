@@ -3,8 +3,10 @@
 Two ways to choose a batch of ``q`` points:
 
 * :func:`optimize_batch`: continuous, in a box (D-VAE: the training latents' bounding box),
-  with BoTorch's ``optimize_acqf`` run sequentially (greedy batch EI: each new point is
-  chosen with the earlier ones pending).
+  with BoTorch's ``optimize_acqf`` over all ``q`` points jointly. (Greedy sequential
+  selection costs ``q`` times as many acquisition calls, each over a growing pending set: on
+  2 CPU cores, 25 points took 32 s sequentially and 3.4 s jointly, with distinct points
+  either way.)
 * :func:`select_from_pool`: discrete, from the latents of a candidate pool; the same greedy
   rule over a finite set.
 """
@@ -40,7 +42,7 @@ def make_acquisition(model: Model, best_f: float, name: str = "qlogei", X_pendin
 def optimize_batch(model: Model, best_f: float, bounds: torch.Tensor, q: int, acq: str = "qlogei",
                    X_pending: torch.Tensor | None = None, num_restarts: int = 5, raw_samples: int = 256,
                    max_iter: int = 100, seed: int = 0) -> torch.Tensor:
-    """``q`` points ``[q, d]`` in the box ``bounds [2, d]`` that greedily maximise batch EI.
+    """``q`` points ``[q, d]`` in the box ``bounds [2, d]`` that jointly maximise batch EI.
 
     ``X_pending`` (points already chosen but not yet evaluated) steers the batch elsewhere.
     Seeded: the restarts are drawn from a forked RNG, leaving the caller's RNG untouched.
@@ -49,7 +51,7 @@ def optimize_batch(model: Model, best_f: float, bounds: torch.Tensor, q: int, ac
     with torch.random.fork_rng(), gp_jitter(model):
         torch.manual_seed(seed)
         points, _ = optimize_acqf(acqf, bounds=bounds.double(), q=q, num_restarts=num_restarts,
-                                  raw_samples=raw_samples, sequential=True, options={"maxiter": max_iter})
+                                  raw_samples=raw_samples, sequential=False, options={"maxiter": max_iter})
     return points.detach()
 
 

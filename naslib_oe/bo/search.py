@@ -106,9 +106,14 @@ class LatentBO:
         self._prior = prior if (prior and settings.use_prior) else None
         self._prior_z = vae.embed(list(prior.dags)).double() if self._prior else None
         self._pool = [d for d in pool if self.space.hash(d) not in self._known] if pool else None
-        reference = list(prior.dags) if prior else (list(pool) if pool else
-                                                    self.space.sample_many(BOX_SAMPLES, self.rng))
-        ref_z = vae.embed(reference).double()
+        self._pool_z = vae.embed(self._pool).double() if self._pool else None  # embedded once, reused every round
+        if self._prior_z is not None:
+            ref_z = self._prior_z
+        elif self._pool_z is not None:
+            ref_z = self._pool_z
+        else:
+            reference = list(prior.dags) if prior else self.space.sample_many(BOX_SAMPLES, self.rng)
+            ref_z = vae.embed(reference).double()
         self.bounds = torch.stack([ref_z.min(0).values, ref_z.max(0).values])  # [2, latent]
 
     # --- tell ----------------------------------------------------------------------------
@@ -122,7 +127,8 @@ class LatentBO:
     # --- ask -----------------------------------------------------------------------------
     def propose(self, n: int) -> list[tuple[ArchDAG, str]]:
         """``n`` new architectures with their source (``init``, ``bo`` or ``random``)."""
-        if len(self.observed) < max(self.settings.num_init, 1 if self._prior else 2):
+        # random starts until num_init are in; without a prior the GP needs two points at least
+        if len(self.observed) < self.settings.num_init or (self._prior is None and len(self.observed) < 2):
             return [(d, "init") for d in self._random_new(n)]
         chosen = self._bo_round(n)
         self.rounds_done += 1
@@ -157,9 +163,9 @@ class LatentBO:
         gp = fit_gp(z, y, s.gp, seed=seed)
         best_f = float(y.max())
         if s.proposal == "pool":
-            pool = [d for d in self._pool if self.is_new(d)]
-            rows = select_from_pool(gp, best_f, self.vae.embed(pool).double(), n, s.acq, seed=seed)
-            return [pool[i] for i in rows]
+            fresh = [i for i, d in enumerate(self._pool) if self.is_new(d)]
+            rows = select_from_pool(gp, best_f, self._pool_z[fresh], n, s.acq, seed=seed)
+            return [self._pool[fresh[i]] for i in rows]
         chosen: list[ArchDAG] = []
         taken: set[str] = set()
         pending: torch.Tensor | None = None

@@ -113,7 +113,7 @@ class GraphVAE(nn.Module):
         out = [self.encode(self.space.collate(dags[i:i + batch_size]).to(self.device))[0]
                for i in range(0, len(dags), batch_size)]
         self.train(was_training)
-        return torch.cat(out)
+        return torch.cat(out) if out else torch.empty(0, self.config.latent, device=self.device)
 
     # --- persistence ----------------------------------------------------------------------
     def checkpoint_dict(self) -> dict[str, Any]:

@@ -1,0 +1,90 @@
+"""Aggregates over the trials of a run folder: mean and standard error against queries.
+
+Per optimizer and query count: the best-so-far validation accuracy, the test accuracy of
+the incumbent (the best-so-far architecture by validation accuracy) and its regret to the
+space's optimum (``run.json``). Only finished trials count.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from naslib_oe.harness.trajectory import read_trajectory
+
+REPORT_BUDGETS = (25, 50, 100, 150)
+
+
+@dataclass
+class Curve:
+    """``[n_seeds, budget]`` arrays of one optimizer (NaN where the benchmark has no test accuracy)."""
+
+    optimizer: str
+    seeds: list[int]
+    best_val: np.ndarray
+    incumbent_test: np.ndarray
+
+    @staticmethod
+    def _mean_se(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(a)
+        return a.mean(0), (a.std(0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(a.shape[1]))
+
+    def val(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._mean_se(self.best_val)
+
+    def test(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._mean_se(self.incumbent_test)
+
+
+def load_run(run_dir: str | Path) -> tuple[dict, list[Curve]]:
+    """``run.json`` and one :class:`Curve` per optimizer with at least one finished trial."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise FileNotFoundError(f"{run_dir} is not a harness run folder (no run.json)")
+    run = json.loads((run_dir / "run.json").read_text())
+    budget = run["budget"]
+    curves = []
+    for folder in sorted(p for p in (run_dir / "trials").glob("*") if p.is_dir()):
+        seeds, vals, tests = [], [], []
+        for done in sorted(folder.glob("seed*.done"), key=lambda p: int(p.stem[4:])):
+            records = read_trajectory(done.with_suffix(".jsonl"))
+            if len(records) != budget:
+                raise ValueError(f"{done.with_suffix('.jsonl')}: {len(records)} queries, the run's budget is {budget}")
+            seeds.append(int(done.stem[4:]))
+            vals.append([r.best_val for r in records])
+            tests.append([np.nan if r.incumbent_test is None else r.incumbent_test for r in records])
+        if seeds:
+            curves.append(Curve(folder.name, seeds, np.array(vals), np.array(tests)))
+    return run, curves
+
+
+def write_csv(run: dict, curves: list[Curve], path: Path) -> Path:
+    optimum = run["optimum"]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["optimizer", "queries", "n_seeds", "best_val_mean", "best_val_se", "incumbent_test_mean",
+                    "incumbent_test_se", "regret_mean", "regret_se"])
+        for c in curves:
+            (vm, vs), (tm, ts) = c.val(), c.test()
+            for q in range(len(vm)):
+                w.writerow([c.optimizer, q + 1, len(c.seeds), f"{vm[q]:.4f}", f"{vs[q]:.4f}", f"{tm[q]:.4f}",
+                            f"{ts[q]:.4f}", f"{optimum - tm[q]:.4f}", f"{ts[q]:.4f}"])
+    return path
+
+
+def markdown_table(run: dict, curves: list[Curve], budgets: tuple[int, ...] = REPORT_BUDGETS) -> str:
+    """Incumbent test accuracy (mean ± s.e.) at selected query budgets; validation where no test exists."""
+    budgets = tuple(b for b in budgets if b <= run["budget"]) or (run["budget"],)
+    use_test = all(not np.isnan(c.incumbent_test).all() for c in curves)
+    what = "test accuracy of the incumbent" if use_test else "best validation accuracy"
+    lines = [f"{what} (%), mean ± standard error; optimum {run['optimum']:.2f} ({run['optimum_metric']})", "",
+             "| optimizer | seeds | " + " | ".join(f"{b} queries" for b in budgets) + " |",
+             "|---|---|" + "---|" * len(budgets)]
+    for c in curves:
+        mean, se = c.test() if use_test else c.val()
+        lines.append(f"| {c.optimizer} | {len(c.seeds)} | " + " | ".join(f"{mean[b - 1]:.2f} ± {se[b - 1]:.2f}"
+                                                                         for b in budgets) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,232 @@
+"""Optimizers × seeds on one benchmark, with one budget: the shared evaluation harness.
+
+Every (optimizer, seed) trial drives an optimizer through the ``MetaOptimizer`` contract
+(``adapt_search_space`` then one ``new_epoch`` per query) and logs each query as it happens
+(:mod:`naslib_oe.harness.trajectory`). ``resume=True`` skips finished trials and continues a
+half-done one: the trial is replayed from its seed (deterministic on a table), the logged
+queries are checked against the replay instead of being queried into the log again, and
+logging resumes after the last one, so no query is repeated or lost.
+
+A run folder holds one experiment: ``run.json`` records its config, budget and package
+versions, and a later call with another config or budget is refused. Trials run inline,
+in a local process pool (``workers > 1``) or as Ray tasks (``backend="ray"``). A trial
+that crashes is reported with its traceback and does not stop the others.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from importlib import metadata
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from naslib_oe.benchmarks import Metric, MetricNotAvailable, TabularBenchmark, load_benchmark
+from naslib_oe.benchmarks.evaluators import make_evaluator
+from naslib_oe.config import ConfigError, oe_settings
+from naslib_oe.harness.trajectory import TrajectoryRecord, TrajectoryWriter, read_trajectory, trial_paths
+from naslib_oe.optimizers import OPTIMIZERS, Problem, build_optimizer
+
+RUN_FILE = "run.json"
+PACKAGES = ("naslib_oe", "torch", "torch_geometric", "gpytorch", "botorch", "numpy", "scipy", "scikit-learn")
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """Everything a worker needs to run one trial (picklable)."""
+
+    run_dir: str
+    config: dict[str, Any]
+    optimizer: str
+    seed: int
+    budget: int
+    resume: bool = False
+    torch_threads: int | None = None
+
+
+@dataclass
+class TrialOutcome:
+    optimizer: str
+    seed: int
+    status: str                  # done | skipped | failed
+    queries: int = 0
+    error: str | None = None     # the traceback of a failed trial
+
+
+@dataclass
+class CompareResult:
+    run_dir: Path
+    outcomes: list[TrialOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[TrialOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _benchmark(space: str, data_path: str | None) -> TabularBenchmark:
+    return load_benchmark(space, data_path)  # once per worker process
+
+
+def run_trial(spec: TrialSpec) -> TrialOutcome:
+    """Run (or resume) one trial; exceptions come back as a ``failed`` outcome."""
+    try:
+        return _run_trial(spec)
+    except Exception:  # a crashed trial must not stop the others
+        return TrialOutcome(spec.optimizer, spec.seed, "failed", error=traceback.format_exc())
+
+
+def _run_trial(spec: TrialSpec) -> TrialOutcome:
+    if spec.torch_threads:
+        torch.set_num_threads(spec.torch_threads)
+    log, done = trial_paths(Path(spec.run_dir), spec.optimizer, spec.seed)
+    if done.exists():
+        return TrialOutcome(spec.optimizer, spec.seed, "skipped", len(read_trajectory(log)))
+    logged = read_trajectory(log, repair=True) if spec.resume else []
+    if log.exists() and not spec.resume:
+        raise FileExistsError(f"{log} exists from an earlier run; pass resume to continue it")
+    cfg = spec.config
+    settings = oe_settings(cfg)
+    bench = _benchmark(cfg["search_space"], settings.data_path)
+    evaluator, _ = make_evaluator(bench, settings.evaluator, cfg.get("dataset"), seed=spec.seed)
+    optimizer = build_optimizer(spec.optimizer, cfg, seed=spec.seed)
+    optimizer.adapt_search_space(Problem(bench.space, evaluator))
+    started = time.perf_counter() - (logged[-1].wall_time if logged else 0.0)
+    best = None
+    with TrajectoryWriter(log) as writer:
+        for epoch in range(spec.budget):
+            optimizer.new_epoch(epoch)
+            q = optimizer.history[-1]
+            arch = bench.space.to_string(q.dag)
+            if best is None or q.result.val_acc > best.result.val_acc:
+                best = q
+            if epoch < len(logged):  # replaying a resumed trial: check, do not log again
+                if logged[epoch].arch != arch:
+                    raise RuntimeError(f"{log}: query {epoch + 1} was {logged[epoch].arch} but the replay gives "
+                                       f"{arch}; the log comes from other code or settings")
+                continue
+            writer.write(TrajectoryRecord(epoch + 1, arch, q.result.val_acc, q.result.test_acc, best.result.val_acc,
+                                          best.result.test_acc, time.perf_counter() - started, q.result.surrogate,
+                                          q.result.cost))
+    done.write_text(json.dumps({"queries": spec.budget}))
+    return TrialOutcome(spec.optimizer, spec.seed, "done", spec.budget)
+
+
+def _experiment(cfg: dict[str, Any], budget: int) -> dict[str, Any]:
+    """The part of ``run.json`` that must match for trials to share a run folder."""
+    return {"config": cfg, "budget": budget}
+
+
+def prepare_run_dir(run_dir: Path, cfg: dict[str, Any], budget: int, bench: TabularBenchmark) -> dict[str, Any]:
+    """Create ``run.json``, or check that an existing one describes the same experiment."""
+    path = run_dir / RUN_FILE
+    experiment = json.loads(json.dumps(_experiment(cfg, budget), default=str))  # as stored
+    if path.is_file():
+        stored = json.loads(path.read_text())
+        if {k: stored.get(k) for k in experiment} != experiment:
+            raise ConfigError(f"{run_dir} holds another experiment (its config or budget differ from this "
+                              f"one); use another --out, or the same config and budget")
+        return stored
+    dataset = cfg.get("dataset")
+    try:
+        optimum, metric = bench.best(Metric.TEST_ACCURACY, dataset)[1], "test_accuracy"
+    except MetricNotAvailable:
+        optimum, metric = bench.best(Metric.VAL_ACCURACY, dataset)[1], "val_accuracy"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stored = {**experiment, "optimum": optimum, "optimum_metric": metric, "benchmark": repr(bench),
+              "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    path.write_text(json.dumps(stored, indent=2, default=str))
+    return stored
+
+
+def _execute(specs: Sequence[TrialSpec], workers: int, backend: str, ray_address: str | None,
+             progress: bool) -> list[TrialOutcome]:
+    bar = tqdm(total=len(specs), desc="trials", unit="trial", disable=not progress)
+    outcomes = []
+
+    def collect(outcome: TrialOutcome) -> None:
+        outcomes.append(outcome)
+        bar.update(1)
+        bar.set_postfix(failed=sum(o.status == "failed" for o in outcomes))
+
+    try:
+        if backend == "ray":
+            from naslib_oe.harness.ray_backend import run_on_ray
+
+            for outcome in run_on_ray(specs, run_trial, ray_address):
+                collect(outcome)
+        elif workers <= 1:
+            for spec in specs:
+                collect(run_trial(spec))
+        else:  # spawn: forked workers would inherit torch's thread pools
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                for future in as_completed([pool.submit(run_trial, spec) for spec in specs]):
+                    collect(future.result())
+    finally:
+        bar.close()
+    return outcomes
+
+
+def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequence[int], budget: int,
+            run_dir: str | Path, workers: int = 1, backend: str = "process", ray_address: str | None = None,
+            resume: bool = False, progress: bool = True) -> CompareResult:
+    """Run every (optimizer, seed) trial of one experiment and aggregate what has finished.
+
+    ``oe_dvae`` needs a trained VAE: ``search.oe_dvae.checkpoint``, or one is trained once
+    here (``run_dir/vae/model.pt``) and shared by all of its trials.
+    """
+    unknown = [o for o in optimizers if o not in OPTIMIZERS]
+    if unknown:
+        raise ConfigError(f"unknown optimizers {unknown}; expected some of {sorted(OPTIMIZERS)}")
+    if backend not in ("process", "ray"):
+        raise ConfigError(f"unknown backend {backend!r}; expected 'process' or 'ray'")
+    run_dir = Path(run_dir)
+    settings = oe_settings(cfg)
+    bench = load_benchmark(cfg["search_space"], settings.data_path)
+    prepare_run_dir(run_dir, cfg, budget, bench)
+    trial_cfg = cfg
+    if "oe_dvae" in optimizers and not settings.checkpoint:
+        trial_cfg = _with_shared_vae(cfg, settings, bench, run_dir / "vae")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    threads = 1 if (workers > 1 or backend == "ray") else None
+    specs = [TrialSpec(str(run_dir), trial_cfg, opt, seed, budget, resume, threads)
+             for opt in optimizers for seed in seed_list]
+    result = CompareResult(run_dir, _execute(specs, workers, backend, ray_address, progress))
+    for outcome in result.failed:
+        (run_dir / "trials" / outcome.optimizer).mkdir(parents=True, exist_ok=True)
+        (run_dir / "trials" / outcome.optimizer / f"seed{outcome.seed}.error").write_text(outcome.error or "")
+    return result
+
+
+def _with_shared_vae(cfg: dict[str, Any], settings, bench: TabularBenchmark, vae_dir: Path) -> dict[str, Any]:
+    """Train the config's VAE once on the table's architectures (no accuracies) and point
+    ``search.oe_dvae.checkpoint`` at it."""
+    from naslib_oe.models import GraphVAE
+    from naslib_oe.training import FINAL_MODEL, train_vae
+
+    path = vae_dir / FINAL_MODEL
+    if not path.is_file():
+        torch.manual_seed(settings.train.seed)
+        model = GraphVAE(bench.space, settings.model)
+        print(f"oe_dvae: training the shared VAE on {len(bench)} {bench.space.name} architectures -> {path}")
+        train_vae(model, bench.dags, settings.train, out_dir=vae_dir, resume=(vae_dir / "train_state.pt").is_file())
+    search = dict(cfg.get("search") or {})
+    search["oe_dvae"] = {**(search.get("oe_dvae") or {}), "checkpoint": str(path)}
+    return {**cfg, "search": search}

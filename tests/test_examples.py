@@ -1,0 +1,33 @@
+"""examples/run_enas.py runs end to end (its --smoke setting) and writes parseable outputs."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_run_enas_smoke(tmp_path, data_dir):
+    out = tmp_path / "enas"
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "run_enas.py"), "--smoke", "--out", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "NASLIB_OE_DATA": str(data_dir)},
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    assert results["mode"] == "smoke"
+    assert set(results["metrics"]) == {"vae", "predictive"}
+    search = results["search"]
+    assert search["queries"] == 10 and search["surrogate_quality"]["spearman"] > 0.8
+    trajectory = [json.loads(line) for line in (out / "trajectory.jsonl").read_text().splitlines()]
+    assert len(trajectory) == 10 and len({t["arch"] for t in trajectory}) == 10
+    assert all(t["source"] != "init" for t in trajectory)  # the training table is the prior
+    assert search["surrogate_queries"] == sum(t["surrogate"] for t in trajectory)
+    assert search["best"]["val_acc"] == max(t["val_acc"] for t in trajectory)
+    summary = (out / "summary.md").read_text()
+    assert "| round | queries |" in summary and "reduced run" in summary
+    for png in results["best_pngs"]:
+        assert Image.open(png).size[0] > 100
+    assert "surrogate" in proc.stdout

@@ -1,0 +1,148 @@
+"""The evaluation harness: logs, resume after kill -9, experiment isolation, aggregates, CLI."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from naslib_oe.cli import main
+from naslib_oe.config import ConfigError, load_config
+from naslib_oe.harness import compare, load_run, markdown_table, plot_run, read_trajectory, trial_paths
+from naslib_oe.harness.aggregate import Curve
+
+NB201_CFG = ("search_space: nasbench201\ndataset: cifar10\nout_dir: {out}\nsearch:\n  oe_dvae:\n"
+             "    model: {{hidden: 16, latent: 4}}\n    train: {{epochs: 1, batch_size: 512, device: cpu}}\n"
+             "    bo: {{num_init: 5, batch_size: 5, proposal: pool}}\n")
+
+
+@pytest.fixture
+def cfg_file(tmp_path):
+    path = tmp_path / "nb201.yaml"
+    path.write_text(NB201_CFG.format(out=tmp_path))
+    return path
+
+
+def test_compare_logs_every_query_and_aggregates(cfg_file, tmp_path, nb201_bench):
+    cfg = load_config(cfg_file)
+    run_dir = tmp_path / "run"
+    result = compare(cfg, ["rs", "re", "ls"], seeds=2, budget=12, run_dir=run_dir, progress=False)
+    assert not result.failed and [o.status for o in result.outcomes] == ["done"] * 6
+    log, done = trial_paths(run_dir, "re", 1)
+    records = read_trajectory(log)
+    assert done.exists() and [r.query for r in records] == list(range(1, 13))
+    space = nb201_bench.space
+    for r in records:  # values are the table's own
+        dag = space.from_string(r.arch)
+        assert r.val_acc == nb201_bench.query(dag, "val_accuracy", "cifar10")
+        assert r.test_acc == nb201_bench.query(dag, "test_accuracy", "cifar10")
+        assert not r.surrogate
+    assert [r.best_val for r in records] == list(np.maximum.accumulate([r.val_acc for r in records]))
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["budget"] == 12 and run["optimum"] == pytest.approx(94.3733) and "torch" in run["versions"]
+
+    files = plot_run(run_dir)
+    rows = list(csv.DictReader(open(files["csv"])))
+    assert len(rows) == 3 * 12
+    re_rows = [r for r in rows if r["optimizer"] == "re"]
+    tests = np.array([[r.incumbent_test for r in read_trajectory(trial_paths(run_dir, "re", s)[0])] for s in (0, 1)])
+    assert float(re_rows[-1]["incumbent_test_mean"]) == pytest.approx(tests[:, -1].mean(), abs=1e-4)
+    assert float(re_rows[-1]["incumbent_test_se"]) == pytest.approx(tests[:, -1].std(ddof=1) / np.sqrt(2), abs=1e-4)
+    assert float(re_rows[-1]["regret_mean"]) == pytest.approx(94.3733 - tests[:, -1].mean(), abs=1e-3)
+    assert files["png"].stat().st_size > 10_000
+    assert "| re | 2 |" in files["markdown"].read_text()
+
+    # finished trials are skipped; another budget in the same folder is refused
+    again = compare(cfg, ["rs"], seeds=2, budget=12, run_dir=run_dir, resume=True, progress=False)
+    assert [o.status for o in again.outcomes] == ["skipped", "skipped"]
+    with pytest.raises(ConfigError, match="another experiment"):
+        compare(cfg, ["rs"], seeds=1, budget=13, run_dir=run_dir, progress=False)
+    with pytest.raises(ConfigError, match="another experiment"):
+        compare({**cfg, "dataset": "cifar100"}, ["rs"], seeds=1, budget=12, run_dir=run_dir, progress=False)
+
+
+def test_markdown_table_hand_made():
+    run = {"budget": 3, "optimum": 94.0, "optimum_metric": "test_accuracy"}
+    curve = Curve("x", [0, 1], np.array([[1, 2, 3], [1, 2, 5]], float), np.array([[90, 91, 92], [90, 91, 94]], float))
+    table = markdown_table(run, [curve], budgets=(1, 3, 25))
+    assert "| x | 2 | 90.00 ± 0.00 | 93.00 ± 1.00 |" in table  # s.e. = std(ddof=1)/sqrt(2) = 1
+    assert "25 queries" not in table
+
+
+def test_crashed_trial_is_reported_and_others_finish(cfg_file, tmp_path, monkeypatch):
+    cfg = load_config(cfg_file)
+    # an oe_dvae checkpoint that does not exist: that trial fails, the baseline still runs
+    cfg["search"]["oe_dvae"]["checkpoint"] = str(tmp_path / "missing.pt")
+    result = compare(cfg, ["oe_dvae", "rs"], seeds=1, budget=6, run_dir=tmp_path / "run", progress=False)
+    statuses = {o.optimizer: o.status for o in result.outcomes}
+    assert statuses == {"oe_dvae": "failed", "rs": "done"}
+    assert "missing.pt" in result.failed[0].error and "Traceback" in result.failed[0].error
+    assert (tmp_path / "run" / "trials" / "oe_dvae" / "seed0.error").is_file()
+    _, curves = load_run(tmp_path / "run")
+    assert [c.optimizer for c in curves] == ["rs"]
+
+
+def test_resume_after_kill_continues_without_repeats(cfg_file, tmp_path):
+    """kill -9 a running compare mid-trial, then --resume: same trajectory as an uninterrupted run."""
+    run_dir = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "naslib_oe.cli", "compare", "--config", str(cfg_file), "--optimizers", "ls",
+           "--seeds", "1", "--budget", "400", "--out", str(run_dir)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    log, done = trial_paths(run_dir, "ls", 0)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 30):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    cut = read_trajectory(log)
+    assert 30 <= len(cut) < 400 and not done.exists()
+    assert main(["compare", "--config", str(cfg_file), "--optimizers", "ls", "--seeds", "1", "--budget", "400",
+                 "--out", str(run_dir), "--resume"]) == 0
+    resumed = read_trajectory(log)
+    assert [r.query for r in resumed] == list(range(1, 401))
+    assert len({r.arch for r in resumed}) == 400
+    reference = compare(load_config(cfg_file), ["ls"], seeds=1, budget=400, run_dir=tmp_path / "clean", progress=False)
+    assert reference.outcomes[0].status == "done"
+    clean = read_trajectory(trial_paths(tmp_path / "clean", "ls", 0)[0])
+    assert [r.arch for r in resumed] == [r.arch for r in clean]
+
+
+def test_truncated_last_line_is_dropped(tmp_path):
+    log = tmp_path / "seed0.jsonl"
+    good = {"query": 1, "arch": "a", "val_acc": 1.0, "test_acc": None, "best_val": 1.0, "incumbent_test": None,
+            "wall_time": 0.1, "surrogate": False, "cost": 0.0}
+    log.write_text(json.dumps(good) + "\n" + json.dumps(good)[:20])
+    with pytest.warns(UserWarning, match="cut short"):
+        assert len(read_trajectory(log, repair=True)) == 1
+    assert log.read_text() == json.dumps(good) + "\n"
+    log.write_text("{oops\n" + json.dumps(good) + "\n")
+    with pytest.raises(ValueError, match="corrupt"):
+        read_trajectory(log)
+
+
+def test_oe_dvae_in_the_harness_with_workers(cfg_file, tmp_path):
+    cfg = load_config(cfg_file)
+    result = compare(cfg, ["oe_dvae", "rs"], seeds=2, budget=10, run_dir=tmp_path / "run", workers=2,
+                     progress=False)
+    assert not result.failed, result.failed[0].error if result.failed else ""
+    assert (tmp_path / "run" / "vae" / "model.pt").is_file()  # trained once, shared by the trials
+    _, curves = load_run(tmp_path / "run")
+    assert {c.optimizer: len(c.seeds) for c in curves} == {"oe_dvae": 2, "rs": 2}
+    assert main(["plot", str(tmp_path / "run")]) == 0
+    assert main(["plot", str(tmp_path / "nothing")]) == 2
+
+
+def test_ray_backend(cfg_file, tmp_path):
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install -e '.[ray]'")
+    cfg = load_config(cfg_file)
+    result = compare(cfg, ["rs", "re"], seeds=2, budget=8, run_dir=tmp_path / "ray", backend="ray", progress=False)
+    assert sorted((o.optimizer, o.seed, o.status) for o in result.outcomes) == [
+        ("re", 0, "done"), ("re", 1, "done"), ("rs", 0, "done"), ("rs", 1, "done")]
+    inline = compare(cfg, ["rs"], seeds=1, budget=8, run_dir=tmp_path / "inline", progress=False)
+    assert inline.outcomes[0].status == "done"
+    same = [r.arch for r in read_trajectory(trial_paths(tmp_path / "ray", "rs", 0)[0])]
+    assert same == [r.arch for r in read_trajectory(trial_paths(tmp_path / "inline", "rs", 0)[0])]
