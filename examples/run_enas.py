@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = pipeline.evaluate(s, model)
     print("== 3. latent BO")
     bo = s.settings.bo
-    evaluator = pipeline.evaluator(s)
+    evaluator = pipeline.configured_evaluator(s)
     result, search = pipeline.search(s, model, out, evaluator_and_quality=evaluator)
     random_results = random_baseline(s, evaluator[0], len(result.records), s.cfg["seed"])
     random_values = [r.val_acc for r in random_results]

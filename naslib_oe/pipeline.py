@@ -76,7 +76,7 @@ def evaluate(s: Setup, model: GraphVAE, predictive: bool = True, progress: bool 
     return out
 
 
-def evaluator(s: Setup) -> tuple[Evaluator, SurrogateQuality | None]:
+def configured_evaluator(s: Setup) -> tuple[Evaluator, SurrogateQuality | None]:
     """The configured evaluator (``search.oe_dvae.evaluator``) and, for a surrogate, its quality."""
     ev, quality = make_evaluator(s.bench, s.settings.evaluator, s.cfg.get("dataset"), seed=s.cfg["seed"])
     if quality is not None:
@@ -89,21 +89,21 @@ def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo
            progress: bool = True) -> tuple[SearchResult, dict[str, Any]]:
     """Run latent BO as configured; logs every query to ``out_dir/trajectory.jsonl``.
 
-    Pass ``evaluator_and_quality`` (from :func:`evaluator`) to reuse a fitted surrogate.
+    Pass ``evaluator_and_quality`` (from :func:`configured_evaluator`) to reuse a fitted surrogate.
     Returns the result and a summary dict (also written as ``out_dir/search.json``).
     """
     bo = bo or s.settings.bo
     seed = s.cfg["seed"] if seed is None else seed
-    evaluator_, quality = evaluator_and_quality or evaluator(s)
+    evaluator, quality = evaluator_and_quality or configured_evaluator(s)
     # D-VAE's protocol: the GP also sees the training table (only ENAS has one apart from the benchmark)
     prior = Prior(s.data.train, s.data.train_y) if bo.use_prior and s.bench.space.name == "enas" else None
     out_dir.mkdir(parents=True, exist_ok=True)
     log = out_dir / "trajectory.jsonl"
     log.unlink(missing_ok=True)  # a search run is one trajectory; the harness owns resuming
-    result = run_search(model, evaluator_, bo, seed=seed, prior=prior, log_path=log, progress=progress)
+    result = run_search(model, evaluator, bo, seed=seed, prior=prior, log_path=log, progress=progress)
     best = result.best
     summary = {
-        "config": s.cfg, "evaluator": repr(evaluator_), "bo": asdict(bo), "seed": seed,
+        "config": s.cfg, "evaluator": repr(evaluator), "bo": asdict(bo), "seed": seed,
         "surrogate_quality": asdict(quality) if quality is not None else None,
         "queries": len(result.records), "surrogate_queries": result.n_surrogate,
         "best": best.as_dict(), "best_by_round": result.best_by_round(),

@@ -6,7 +6,7 @@ import pytest
 import torch
 from linear_operator.utils.errors import NotPSDError
 
-from naslib_oe.benchmarks import ArchitectureNotInBenchmark, EnasBenchmark
+from naslib_oe.benchmarks import ArchitectureNotInBenchmark
 from naslib_oe.benchmarks.evaluators import EvalResult, SurrogateEvaluator, TableEvaluator
 from naslib_oe.benchmarks.surrogate import TreeEnsembleSurrogate, adjacency_encoding, fit_table_surrogate
 from naslib_oe.bo import (BOSettings, GPSettings, LatentBO, Prior, SurrogateFitError, decode_most_frequent, fit_gp,

@@ -85,6 +85,8 @@ def test_errors(problem):
         opt.new_epoch(0)
     with pytest.raises(RuntimeError, match="no query"):
         opt.train_statistics()
+    with pytest.raises(TypeError, match="expects a naslib_oe Problem"):
+        opt.adapt_search_space("nasbench201")
 
 
 def test_oe_dvae_refuses_a_vae_of_another_space(problem, enas_bench):

@@ -95,11 +95,10 @@ class BlackBoxOptimizer(_Base):
 
     # --- NASLib contract --------------------------------------------------------------------
     def adapt_search_space(self, search_space: Any, scope: str | None = None, dataset_api: Any = None) -> None:
-        """Take a :class:`Problem`, or a NASLib search space (converted by ``naslib_oe.naslib``)."""
+        """Take the :class:`Problem` to search (a space codec and an evaluator)."""
         if not isinstance(search_space, Problem):
-            from naslib_oe.naslib.spaces import problem_from_naslib  # only reached with NASLib
-
-            search_space = problem_from_naslib(search_space, dataset_api)
+            raise TypeError(f"{type(self).__name__}.adapt_search_space expects a naslib_oe Problem(space, evaluator), "
+                            f"got {type(search_space).__name__}; NASLib search-space objects are not adapted yet")
         self.problem = search_space
         self.on_problem()
 
