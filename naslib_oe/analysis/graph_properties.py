@@ -1,0 +1,76 @@
+"""Graph properties of architectures against their accuracy (the paper's section on
+what makes a good architecture): average clustering coefficient and average shortest-path
+length of each DAG taken as an undirected graph (networkx), with Pearson's r."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
+from scipy.stats import pearsonr  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from naslib_oe.spaces import ArchDAG  # noqa: E402
+
+PROPERTIES = {"clustering": "average clustering coefficient", "path_length": "average shortest-path length"}
+
+
+def graph_properties(dags: Sequence[ArchDAG], progress: bool = False) -> dict[str, np.ndarray]:
+    """``{"clustering": [n], "path_length": [n]}`` of the undirected version of each DAG.
+
+    The path length of a disconnected graph (possible in NB101 before pruning only) is NaN.
+    """
+    clustering, path = np.empty(len(dags)), np.empty(len(dags))
+    for i, dag in enumerate(tqdm(dags, desc="graph properties", unit="graph", disable=not progress)):
+        g = dag.to_networkx().to_undirected()
+        clustering[i] = nx.average_clustering(g)
+        path[i] = nx.average_shortest_path_length(g) if nx.is_connected(g) else np.nan
+    return {"clustering": clustering, "path_length": path}
+
+
+@dataclass
+class Correlation:
+    r: float
+    p: float
+    n: int
+
+
+def property_correlations(props: dict[str, np.ndarray], accuracy: Sequence[float]) -> dict[str, Correlation]:
+    """Pearson r (and its two-sided p-value) of each property with ``accuracy``, NaNs left out."""
+    acc = np.asarray(accuracy, dtype=float)
+    out = {}
+    for name, values in props.items():
+        keep = ~np.isnan(values) & ~np.isnan(acc)
+        result = pearsonr(values[keep], acc[keep])
+        out[name] = Correlation(float(result.statistic), float(result.pvalue), int(keep.sum()))
+    return out
+
+
+def plot_properties(props: dict[str, np.ndarray], accuracy: Sequence[float], path: str | Path,
+                    title: str = "") -> Path:
+    """One hexbin panel per property against accuracy, with r and p in the legend."""
+    acc = np.asarray(accuracy, dtype=float)
+    corr = property_correlations(props, acc)
+    fig, axes = plt.subplots(1, len(props), figsize=(5.2 * len(props), 4.2), squeeze=False)
+    for ax, (name, values) in zip(axes[0], props.items()):
+        keep = ~np.isnan(values)
+        hb = ax.hexbin(values[keep], acc[keep], gridsize=30, cmap="viridis", mincnt=1)
+        fit = np.polyfit(values[keep], acc[keep], 1)
+        xs = np.linspace(values[keep].min(), values[keep].max(), 50)
+        c = corr[name]
+        ax.plot(xs, np.polyval(fit, xs), color="crimson", label=f"Pearson r = {c.r:.3f} (p = {c.p:.1e}, n = {c.n})")
+        ax.set(xlabel=PROPERTIES.get(name, name), ylabel="accuracy (%)")
+        ax.legend(loc="lower right", fontsize=8)
+        fig.colorbar(hb, ax=ax, label="architectures")
+    fig.suptitle(title or "graph properties vs accuracy")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
