@@ -83,6 +83,14 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from naslib_oe.analysis.report import analyze
+
+    report = analyze(args.config, args.checkpoint, args.out, args.run, args.set, n_points=args.points)
+    print(f"wrote {report} and its figures")
+    return 0
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", required=True, help="NASLib-style YAML config (see configs/)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -128,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="skip finished trials, continue half-done ones")
     p.add_argument("--out", help="run folder (default: {out_dir}/compare/{space}_{dataset}_b{budget})")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("analyze", help="latent maps, embeddings, graph properties, interpolation: figures + report.md")
+    _add_config_args(p)
+    p.add_argument("--checkpoint", action="append", required=True,
+                   help="model.pt; give two (e.g. D-VAE and DVAE-EMB) to compare them side by side")
+    p.add_argument("--out", required=True, help="folder for the figures and report.md")
+    p.add_argument("--run", help="a search or compare run folder: draw its best architectures")
+    p.add_argument("--points", type=int, default=2000, help="table architectures in the latent maps (default 2000)")
+    p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("plot", help="redraw a compare run's aggregates and plot from its logs")
     p.add_argument("run_dir")

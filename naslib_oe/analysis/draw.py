@@ -28,7 +28,7 @@ def draw_dag(dag: ArchDAG, space: SearchSpace, ax: plt.Axes, title: str = "") ->
     nx.draw_networkx_labels(graph, label_pos, labels, ax=ax, font_size=7)
     ax.set_title(title, fontsize=9)
     ax.set_xlim(-0.7, dag.n_nodes - 0.3)
-    ax.set_ylim(-1.2, 1.0)
+    ax.set_ylim(-1.8, 1.0)  # room for the arcs of long skip edges
     ax.axis("off")
 
 

@@ -1,0 +1,98 @@
+"""``naslib-oe analyze``: every analysis figure for one or two trained VAEs, and a report.
+
+``report.md`` embeds the PNGs it lists (all written beside it) and gives their numbers.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from naslib_oe import pipeline
+from naslib_oe.analysis.draw import save_dags_png
+from naslib_oe.analysis.graph_properties import PROPERTIES, graph_properties, plot_properties, property_correlations
+from naslib_oe.analysis.latent import interpolate, latent_map, plot_embeddings, plot_latent_maps, smoothness
+from naslib_oe.benchmarks import Metric
+
+
+def model_label(model) -> str:
+    kind = "DVAE-EMB" if model.config.op_embedding == "learned" else "D-VAE"
+    return f"{kind} ({model.config.encoder} encoder)"
+
+
+def best_from_run(run_dir: Path, top: int = 3) -> list[dict]:
+    """The ``top`` queries by validation accuracy over every trajectory log under ``run_dir``."""
+    records = []
+    for log in sorted(run_dir.rglob("*.jsonl")):
+        for line in log.read_text().splitlines():
+            if line.strip():
+                records.append({**json.loads(line), "log": str(log.relative_to(run_dir))})
+    if not records:
+        raise FileNotFoundError(f"{run_dir}: no trajectory logs (*.jsonl) to take the best architectures from")
+    return sorted(records, key=lambda r: -r["val_acc"])[:top]
+
+
+def analyze(config: str | Path, checkpoints: Sequence[str | Path], out: str | Path, run_dir: str | Path | None = None,
+            overrides: Sequence[str] = (), n_points: int = 2000, seed: int = 0) -> Path:
+    """Write the figures and ``report.md`` into ``out``; returns the report's path."""
+    s = pipeline.setup(config, list(overrides))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    bench, space = s.bench, s.bench.space
+    acc_all = bench.column(Metric.VAL_ACCURACY, s.cfg.get("dataset"))
+    rows = np.random.default_rng(seed).choice(len(bench), min(n_points, len(bench)), replace=False)
+    dags, acc = [bench.dags[i] for i in rows], acc_all[rows]
+    models = [pipeline.load_vae(s, Path(c)) for c in checkpoints]
+    lines = [f"# Analysis: {space.name} ({bench.name})", "",
+             f"Checkpoints: {', '.join(f'`{c}`' for c in checkpoints)}. Accuracy: validation, in %.", ""]
+
+    print("latent maps (t-SNE) ...")
+    maps, smooth_rows = [], []
+    for model in models:
+        z = model.embed(dags).cpu()
+        maps.append((model_label(model), latent_map(z.numpy(), seed), acc))
+        sm = smoothness(z, acc, seed)
+        smooth_rows.append(f"| {model_label(model)} | {sm.neighbour_diff:.3f} | {sm.random_diff:.3f} | {sm.ratio:.3f} |")
+    plot_latent_maps(maps, out / "latent_tsne.png")
+    lines += ["## Latent space", "", f"t-SNE of the posterior means of {len(dags)} random table architectures.", "",
+              "![latent maps](latent_tsne.png)", "",
+              "Smoothness: mean |accuracy difference| to the nearest latent neighbour, against random pairs "
+              "(lower ratio = smoother).", "",
+              "| model | nearest neighbour | random pair | ratio |", "|---|---|---|---|", *smooth_rows, ""]
+
+    lines += ["## Operation embeddings", ""]
+    for i, model in enumerate(models):
+        name = f"embeddings_{i}.png"
+        plot_embeddings(model, out / name)
+        lines += [f"{model_label(model)}: {model.embedding.dim}-dimensional vectors.", "", f"![embeddings]({name})", ""]
+
+    print("graph properties ...")
+    props = graph_properties(bench.dags, progress=True)
+    plot_properties(props, acc_all, out / "graph_properties.png", f"{space.name}: graph properties vs accuracy")
+    corr = property_correlations(props, acc_all)
+    lines += ["## Graph properties vs accuracy", "", f"Every architecture of the table ({len(bench)}), as an "
+              "undirected graph.", "", "| property | Pearson r | p-value | n |", "|---|---|---|---|"]
+    lines += [f"| {PROPERTIES[k]} | {c.r:.3f} | {c.p:.2g} | {c.n} |" for k, c in corr.items()]
+    lines += ["", "![graph properties](graph_properties.png)", ""]
+
+    worst, best = dags[int(np.argmin(acc))], dags[int(np.argmax(acc))]
+    path = interpolate(models[0], worst, best, steps=6)
+    titles = [f"step {k}: " + (f"{bench.query(d, Metric.VAL_ACCURACY, s.cfg.get('dataset')):.2f} %" if d in bench
+                               else ("valid, not in the table" if space.is_valid(d) else "invalid"))
+              for k, d in enumerate(path)]
+    save_dags_png(path, space, titles, out / "interpolation.png",
+                  suptitle=f"{model_label(models[0])}: from the worst to the best of the sample")
+    lines += ["## Interpolation", "", f"Argmax decodes on the line from the worst ({acc.min():.2f} %) to the best "
+              f"({acc.max():.2f} %) sampled architecture.", "", "![interpolation](interpolation.png)", ""]
+
+    if run_dir is not None:
+        top = best_from_run(Path(run_dir))
+        save_dags_png([space.from_string(r["arch"]) for r in top], space,
+                      [f"{r['val_acc']:.2f} % val" + (" (surrogate)" if r.get("surrogate") else "") + f" — {r['log']}"
+                       for r in top], out / "best_architectures.png", suptitle=f"best of {run_dir}")
+        lines += ["## Best architectures found", "", f"From `{run_dir}`.", "", "![best](best_architectures.png)", ""]
+    report = out / "report.md"
+    report.write_text("\n".join(lines))
+    return report
