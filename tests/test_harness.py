@@ -84,6 +84,11 @@ def test_crashed_trial_is_reported_and_others_finish(cfg_file, tmp_path, monkeyp
     assert (tmp_path / "run" / "trials" / "oe_dvae" / "seed0.error").is_file()
     _, curves = load_run(tmp_path / "run")
     assert [c.optimizer for c in curves] == ["rs"]
+    # a trial that crashed earlier (say, killed for memory) and now finishes loses its error file
+    stale = tmp_path / "run" / "trials" / "rs" / "seed1.error"
+    stale.write_text("Traceback: MemoryError")
+    again = compare(cfg, ["rs"], seeds=2, budget=6, run_dir=tmp_path / "run", resume=True, progress=False)
+    assert [o.status for o in again.outcomes] == ["skipped", "done"] and not stale.exists()
 
 
 def test_resume_after_kill_continues_without_repeats(cfg_file, tmp_path):

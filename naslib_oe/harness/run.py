@@ -126,6 +126,7 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
                                           best.result.test_acc, time.perf_counter() - started, q.result.surrogate,
                                           q.result.cost))
     done.write_text(json.dumps({"queries": spec.budget}))
+    done.with_suffix(".error").unlink(missing_ok=True)  # an earlier crash of this trial is now resolved
     return TrialOutcome(spec.optimizer, spec.seed, "done", spec.budget)
 
 
