@@ -24,19 +24,28 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from naslib_oe import pipeline
     from naslib_oe.training import FINAL_MODEL
 
+    from naslib_oe.config import run_dir
+
     s = pipeline.setup(args.config, args.set)
-    out = Path(args.out) if args.out else None
+    out = Path(args.out) if args.out else run_dir(s.cfg, s.settings)
     pipeline.train(s, out, resume=args.resume)
-    print(f"saved {(out or s.model_path.parent) / FINAL_MODEL}")
+    print(f"saved {out / FINAL_MODEL}")
     return 0
+
+
+def _setup_with_model(args: argparse.Namespace):
+    """Config, checkpoint path (``--checkpoint`` or the config's) and the loaded VAE."""
+    from naslib_oe import pipeline
+
+    s = pipeline.setup(args.config, args.set)
+    ckpt = Path(args.checkpoint) if args.checkpoint else s.model_path
+    return s, ckpt, pipeline.load_vae(s, ckpt)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from naslib_oe import pipeline
 
-    s = pipeline.setup(args.config, args.set)
-    ckpt = Path(args.checkpoint) if args.checkpoint else s.model_path
-    model = pipeline.load_vae(s, ckpt)
+    s, ckpt, model = _setup_with_model(args)
     metrics = pipeline.evaluate(s, model, predictive=not args.no_predictive)
     out = Path(args.out) if args.out else ckpt.parent / "metrics.json"
     out.write_text(json.dumps({"checkpoint": str(ckpt), **metrics}, indent=2))
@@ -47,9 +56,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     from naslib_oe import pipeline
 
-    s = pipeline.setup(args.config, args.set)
-    ckpt = Path(args.checkpoint) if args.checkpoint else s.model_path
-    model = pipeline.load_vae(s, ckpt)
+    s, ckpt, model = _setup_with_model(args)
     out = Path(args.out) if args.out else ckpt.parent / f"search_seed{s.cfg['seed']}"
     pipeline.search(s, model, out)
     print(f"wrote {out / 'trajectory.jsonl'} and {out / 'search.json'}")

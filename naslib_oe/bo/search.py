@@ -238,7 +238,7 @@ def run_search(vae: GraphVAE, evaluator: Evaluator, settings: BOSettings, seed: 
     pool = evaluator.candidates() if settings.proposal == "pool" else None
     bo = LatentBO(vae, settings, seed, prior, pool)
     records: list[QueryRecord] = []
-    best: QueryRecord | None = None
+    best: EvalResult | None = None  # the incumbent's result
     start = time.perf_counter()
     log = open(log_path, "a", encoding="utf-8") if log_path else None
     bar = tqdm(total=settings.budget, desc="BO queries", unit="query", disable=not progress)
@@ -255,12 +255,11 @@ def run_search(vae: GraphVAE, evaluator: Evaluator, settings: BOSettings, seed: 
             for dag, source in proposals:
                 result: EvalResult = evaluator.query(dag)
                 bo.observe(dag, result.val_acc)
+                if best is None or result.val_acc > best.val_acc:
+                    best = result
                 record = QueryRecord(len(records) + 1, bo.rounds_done, source, bo.space.to_string(dag),
-                                     result.val_acc, result.test_acc, 0.0, None, result.cost, result.surrogate,
-                                     time.perf_counter() - start)
-                if best is None or record.val_acc > best.val_acc:
-                    best = record
-                record.best_val, record.incumbent_test = best.val_acc, best.test_acc
+                                     result.val_acc, result.test_acc, best.val_acc, best.test_acc, result.cost,
+                                     result.surrogate, time.perf_counter() - start)
                 records.append(record)
                 if log:
                     log.write(json.dumps(record.as_dict()) + "\n")

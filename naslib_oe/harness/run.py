@@ -200,7 +200,7 @@ def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequenc
         raise ConfigError(f"unknown backend {backend!r}; expected 'process' or 'ray'")
     run_dir = Path(run_dir)
     settings = oe_settings(cfg)
-    bench = load_benchmark(cfg["search_space"], settings.data_path)
+    bench = _benchmark(cfg["search_space"], settings.data_path)  # shared with inline trials
     prepare_run_dir(run_dir, cfg, budget, bench)
     trial_cfg = cfg
     if "oe_dvae" in optimizers and not settings.checkpoint:
