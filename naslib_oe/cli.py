@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="optimizers x seeds on one benchmark and budget; logs, aggregates, plot")
     _add_config_args(p)
-    p.add_argument("--optimizers", default="oe_dvae,rs,re,ls", help="comma-separated (default: oe_dvae,rs,re,ls)")
+    p.add_argument("--optimizers", default="oe_dvae,rs,re,ls", help="comma-separated (default: oe_dvae,rs,re,ls); with NASLib installed also "
+                        "naslib-rs, naslib-re, naslib-ls, naslib-bananas, naslib-npenas")
     p.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per optimizer (default 10)")
     p.add_argument("--budget", type=int, default=150, help="queries per trial (default 150)")
     p.add_argument("--workers", type=int, default=1, help="parallel trials in a local process pool")
@@ -153,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--points", type=int, default=2000, help="table architectures in the latent maps (default 2000)")
     p.set_defaults(func=_cmd_analyze)
 
+    # listed for --help only: main() hands its arguments to naslib_oe.naslib.runner untouched
+    sub.add_parser("naslib-run", help="NASLib's Trainer with oe_dvae registered (needs NASLib): --config F [KEY VALUE ...]")
+
     p = sub.add_parser("plot", help="redraw a compare run's aggregates and plot from its logs")
     p.add_argument("run_dir")
     p.set_defaults(func=_cmd_plot)
@@ -163,6 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from naslib_oe.benchmarks.data import DataError
     from naslib_oe.config import ConfigError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["naslib-run"]:  # NASLib-style KEY VALUE overrides: the runner parses them
+        from naslib_oe.naslib.runner import main as runner_main
+
+        return runner_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

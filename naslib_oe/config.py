@@ -1,6 +1,9 @@
 """NASLib-style YAML configs: top-level ``search_space``, ``dataset``, ``optimizer``, ``seed``,
 ``out_dir`` and a ``search:`` block; our settings live under ``search.oe_dvae``.
 
+A config may start from another with ``extends: other.yaml`` (relative to its own folder);
+its keys are merged over the other's, section by section.
+
 Any key can be overridden as ``dotted.key=value`` (the value is parsed as YAML).
 """
 from __future__ import annotations
@@ -35,19 +38,36 @@ def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
+def _read(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """One YAML file, with what it ``extends`` merged underneath."""
+    if path.resolve() in chain:
+        raise ConfigError(f"{path}: 'extends' loops back to itself ({' -> '.join(map(str, chain + (path,)))})")
+    try:
+        loaded = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    base = loaded.pop("extends", None)
+    if base is None:
+        return loaded
+    return _merge(_read(path.parent / base, chain + (path.resolve(),)), loaded)
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def load_config(path: str | os.PathLike | None, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """Read a YAML config (or the defaults when ``path`` is None) and apply overrides."""
     cfg = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
     if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text()) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML: {err}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping at the top level")
-        cfg.update(loaded)
+        cfg.update(_read(Path(path), ()))
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep or not key:

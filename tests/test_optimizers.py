@@ -85,8 +85,10 @@ def test_errors(problem):
         opt.new_epoch(0)
     with pytest.raises(RuntimeError, match="no query"):
         opt.train_statistics()
-    with pytest.raises(TypeError, match="expects a naslib_oe Problem"):
+    with pytest.raises(ValueError, match="queried on a dataset"):
         opt.adapt_search_space("nasbench201")
+    with pytest.raises(ValueError, match="got a 'str' search space"):
+        build_optimizer("rs", {"dataset": "cifar10"}).adapt_search_space("nasbench201")
 
 
 def test_oe_dvae_refuses_a_vae_of_another_space(problem, enas_bench):

@@ -32,7 +32,7 @@ from naslib_oe.benchmarks import Metric, MetricNotAvailable, TabularBenchmark, l
 from naslib_oe.benchmarks.evaluators import make_evaluator
 from naslib_oe.config import ConfigError, oe_settings
 from naslib_oe.harness.trajectory import TrajectoryRecord, TrajectoryWriter, read_trajectory, trial_paths
-from naslib_oe.optimizers import OPTIMIZERS, Problem, build_optimizer
+from naslib_oe.optimizers import NASLIB_PREFIX, Problem, build_optimizer, is_known, optimizer_names
 
 RUN_FILE = "run.json"
 PACKAGES = ("naslib_oe", "torch", "torch_geometric", "gpytorch", "botorch", "numpy", "scipy", "scikit-learn")
@@ -193,9 +193,16 @@ def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequenc
     ``oe_dvae`` needs a trained VAE: ``search.oe_dvae.checkpoint``, or one is trained once
     here (``run_dir/vae/model.pt``) and shared by all of its trials.
     """
-    unknown = [o for o in optimizers if o not in OPTIMIZERS]
+    unknown = [o for o in optimizers if not is_known(o)]
     if unknown:
-        raise ConfigError(f"unknown optimizers {unknown}; expected some of {sorted(OPTIMIZERS)}")
+        raise ConfigError(f"unknown optimizers {unknown}; expected some of {optimizer_names()}")
+    if any(o.startswith(NASLIB_PREFIX) for o in optimizers):
+        from naslib_oe.naslib.runner import NASLibMissing, require_naslib
+
+        try:
+            require_naslib()
+        except NASLibMissing as err:
+            raise ConfigError(f"{NASLIB_PREFIX}* optimizers are NASLib's own: {err}") from None
     if backend not in ("process", "ray"):
         raise ConfigError(f"unknown backend {backend!r}; expected 'process' or 'ray'")
     run_dir = Path(run_dir)

@@ -8,7 +8,7 @@ harness and NASLib's ``Trainer`` drive the very same object.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -61,10 +61,15 @@ except Exception:  # ImportError, or a NASLib that does not import on this Pytho
 
 @dataclass
 class Problem:
-    """What a search runs on: the space's codec and the evaluator that answers queries."""
+    """What a search runs on: the space's codec and the evaluator that answers queries.
+
+    ``to_native`` turns a DAG back into the caller's own architecture object (a NASLib
+    search-space graph); ``get_final_architecture`` returns that when it is set.
+    """
 
     space: SearchSpace
     evaluator: Evaluator
+    to_native: Callable[[ArchDAG], Any] | None = None
 
 
 @dataclass
@@ -85,9 +90,10 @@ class BlackBoxOptimizer(_Base):
     using_step_function = False
     name = "blackbox"
 
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0, dataset: str | None = None):
         super().__init__()
         self.seed = seed
+        self.dataset = dataset  # what NASLib search spaces are queried on
         self.rng = np.random.default_rng(seed)
         self.history: list[Query] = []
         self.problem: Problem | None = None
@@ -95,11 +101,18 @@ class BlackBoxOptimizer(_Base):
 
     # --- NASLib contract --------------------------------------------------------------------
     def adapt_search_space(self, search_space: Any, scope: str | None = None, dataset_api: Any = None) -> None:
-        """Take the :class:`Problem` to search (a space codec and an evaluator)."""
-        if not isinstance(search_space, Problem):
-            raise TypeError(f"{type(self).__name__}.adapt_search_space expects a naslib_oe Problem(space, evaluator), "
-                            f"got {type(search_space).__name__}; NASLib search-space objects are not adapted yet")
-        self.problem = search_space
+        """Take what to search: a naslib_oe :class:`Problem`, or a NASLib search-space object
+        (NB201, NB101, or our :class:`~naslib_oe.naslib.EnasSearchSpace`) with its ``dataset_api``,
+        queried on ``self.dataset`` through ``search_space.query`` as NASLib's optimizers do."""
+        if isinstance(search_space, Problem):
+            self.problem = search_space
+        else:
+            from naslib_oe.naslib.problem import problem_from_naslib  # the NASLib shell sits above us
+
+            if self.dataset is None:
+                raise ValueError(f"{type(self).__name__}: a NASLib search space is queried on a dataset; "
+                                 f"build the optimizer from a config with `dataset:`")
+            self.problem = problem_from_naslib(search_space, self.dataset, dataset_api)
         self.on_problem()
 
     def on_problem(self) -> None:
@@ -142,8 +155,10 @@ class BlackBoxOptimizer(_Base):
         test = self.incumbent().result.test_acc
         return test if test is not None else -1.0
 
-    def get_final_architecture(self) -> ArchDAG:
-        return self.incumbent().dag
+    def get_final_architecture(self) -> Any:
+        """The incumbent: an :class:`ArchDAG`, or the NASLib object when the problem came from NASLib."""
+        dag = self.incumbent().dag
+        return self.problem.to_native(dag) if self.problem.to_native else dag
 
     def get_op_optimizer(self):
         raise NotImplementedError(f"{type(self).__name__} is a black-box optimizer; it has no op optimizer")

@@ -29,8 +29,9 @@ class RegularizedEvolution(BlackBoxOptimizer):
 
     name = "re"
 
-    def __init__(self, seed: int = 0, population_size: int = 50, sample_size: int = 25, mutation_tries: int = 100):
-        super().__init__(seed)
+    def __init__(self, seed: int = 0, population_size: int = 50, sample_size: int = 25, mutation_tries: int = 100,
+                 dataset: str | None = None):
+        super().__init__(seed, dataset)
         if not 1 <= sample_size <= population_size:
             raise ValueError(f"re: need 1 <= sample_size ({sample_size}) <= population_size ({population_size})")
         self.population_size, self.sample_size, self.mutation_tries = population_size, sample_size, mutation_tries
@@ -59,8 +60,8 @@ class LocalSearch(BlackBoxOptimizer):
 
     name = "ls"
 
-    def __init__(self, seed: int = 0, num_init: int = 10):
-        super().__init__(seed)
+    def __init__(self, seed: int = 0, num_init: int = 10, dataset: str | None = None):
+        super().__init__(seed, dataset)
         self.num_init = num_init
         self.current: tuple[ArchDAG, float] | None = None
         self.frontier: list[ArchDAG] = []

@@ -39,7 +39,7 @@ class OEDVAE(BlackBoxOptimizer):
 
     def __init__(self, config: Mapping[str, Any] | None = None, vae: GraphVAE | None = None):
         config = config or {}
-        super().__init__(seed=int(config.get("seed", 0)))
+        super().__init__(seed=int(config.get("seed", 0)), dataset=config.get("dataset"))
         self.settings: OESettings = oe_settings(dict(config), source="oe_dvae config")
         self.vae = vae
         self.bo: LatentBO | None = None
@@ -52,6 +52,9 @@ class OEDVAE(BlackBoxOptimizer):
         if self.vae.space.name != space.name:
             raise ValueError(f"oe_dvae: the VAE was trained on {self.vae.space.name}, the search runs on {space.name}")
         pool = list(self.problem.evaluator.candidates()) if self.settings.bo.proposal == "pool" else None
+        if pool == []:
+            raise ValueError(f"oe_dvae: proposal 'pool' needs the architectures of the benchmark, and "
+                             f"{self.problem.evaluator!r} lists none; set search.oe_dvae.bo.proposal=decode")
         self.bo = LatentBO(self.vae, self.settings.bo, seed=self.seed, pool=pool)
 
     def _load_or_pretrain(self) -> GraphVAE:

@@ -1,0 +1,85 @@
+"""A NASLib search-space object (plus its dataset API) as a naslib_oe :class:`Problem`.
+
+Our optimizers search over :class:`ArchDAG` s; this turns each DAG back into a NASLib
+architecture and queries it with ``arch.query(Metric.VAL_ACCURACY, dataset, dataset_api=...)``
+exactly as NASLib's own optimizers do, so budgets and numbers are NASLib's.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from naslib_oe.benchmarks.evaluators import EvalResult
+from naslib_oe.naslib.convert import nb101_spec_from_dag, nb201_op_indices_from_dag
+from naslib_oe.naslib.dataset_api import MissingMetricError
+from naslib_oe.naslib.enas_space import EnasSearchSpace
+from naslib_oe.optimizers.base import Problem
+from naslib_oe.spaces import ArchDAG, NB101Space, NB201Space, SearchSpace
+
+SUPPORTED = ("nasbench201", "nasbench101", "enas")
+
+
+class NASLibEvaluator:
+    """Answers ``query(dag)`` through a NASLib search space's own ``query``.
+
+    Test accuracy and train time are reported where the dataset API has them; NASLib's
+    "not recorded" marker (a negative value) and :class:`MissingMetricError` become
+    "none" (``test_acc=None``, ``cost=0``), never a number.
+    """
+
+    def __init__(self, space: SearchSpace, dataset: str, dataset_api: Any, to_native: Callable[[ArchDAG], Any],
+                 candidates: Callable[[], Sequence[ArchDAG]] = tuple):
+        from naslib.search_spaces.core.query_metrics import Metric
+
+        self.space, self.dataset, self.dataset_api = space, dataset, dataset_api
+        self.to_native, self._candidates, self._metric = to_native, candidates, Metric
+
+    def query(self, dag: ArchDAG) -> EvalResult:
+        arch = self.to_native(self.space.check(dag))
+        val = arch.query(self._metric.VAL_ACCURACY, self.dataset, dataset_api=self.dataset_api)
+        test = self._optional(arch, self._metric.TEST_ACCURACY)
+        cost = self._optional(arch, self._metric.TRAIN_TIME)
+        return EvalResult(float(val), test, cost or 0.0)
+
+    def _optional(self, arch: Any, metric: Any) -> float | None:
+        try:
+            value = arch.query(metric, self.dataset, dataset_api=self.dataset_api)
+        except MissingMetricError:
+            return None
+        return float(value) if value is not None and value >= 0 else None
+
+    def candidates(self) -> Sequence[ArchDAG]:
+        return self._candidates()
+
+    def __repr__(self) -> str:
+        return f"NASLibEvaluator({self.space.name}, {self.dataset})"
+
+
+def problem_from_naslib(search_space: Any, dataset: str, dataset_api: Any) -> Problem:
+    """The :class:`Problem` for a NASLib ``NasBench201SearchSpace``, ``NasBench101SearchSpace`` or
+    our :class:`EnasSearchSpace`; ``get_final_architecture`` then returns NASLib objects."""
+    kind = search_space.get_type() if hasattr(search_space, "get_type") else type(search_space).__name__
+    if isinstance(search_space, EnasSearchSpace):
+        if not dataset_api or "evaluator" not in dataset_api:
+            raise ValueError("enas: pass dataset_api=evaluator_dataset_api(evaluator) to adapt_search_space")
+        evaluator = dataset_api["evaluator"]
+        return Problem(evaluator.space, evaluator, to_native=EnasSearchSpace)
+    if kind == "nasbench201":
+        space = NB201Space()
+        to_native = _native(search_space, lambda arch, dag: arch.set_op_indices(nb201_op_indices_from_dag(dag, space)))
+        candidates = space.all_architectures
+    elif kind == "nasbench101":
+        space = NB101Space()
+        to_native = _native(search_space, lambda arch, dag: arch.set_spec(nb101_spec_from_dag(dag, space)))
+        candidates = tuple  # 423k cells: pretrain on samples, propose by decoding
+    else:
+        raise ValueError(f"naslib_oe optimizers search {', '.join(SUPPORTED)}; got a {kind!r} search space")
+    return Problem(space, NASLibEvaluator(space, dataset, dataset_api, to_native, candidates), to_native)
+
+
+def _native(search_space: Any, assign: Callable[[Any, ArchDAG], None]) -> Callable[[ArchDAG], Any]:
+    """DAG -> a fresh clone of ``search_space`` holding that architecture."""
+    def to_native(dag: ArchDAG) -> Any:
+        arch = search_space.clone()
+        assign(arch, dag)
+        return arch
+    return to_native

@@ -1,0 +1,235 @@
+"""Run NASLib's own ``Trainer`` with ``oe_dvae`` registered beside its optimizers.
+
+``python -m naslib_oe.naslib.runner --config configs/nb201.yaml [KEY VALUE ...]`` (also
+``naslib-oe naslib-run``). Overrides are NASLib-style pairs (``seed 3 search.epochs 50``) or
+``key=value``. The runner:
+
+1. reads the config (ours and NASLib's keys in one file) and fills the NASLib keys it lacks
+   with :data:`NASLIB_SEARCH_DEFAULTS`; ``search.epochs`` (the query budget) defaults to
+   ``search.oe_dvae.bo.budget`` so that one file means one budget in both runners;
+2. builds the search space (NASLib's NB201/NB101, or our :class:`EnasSearchSpace`) and its
+   dataset API (``dataset_api: table`` from our files, or ``naslib`` for NASLib's own);
+3. builds only the chosen optimizer (NASLib's rs, re, ls, bananas, npenas, or ``oe_dvae``);
+4. runs ``Trainer.search()`` and ``Trainer.evaluate()``. NASLib writes ``errors.json`` and
+   ``log.log`` to ``{out_dir}/{search_space}/{dataset}/{optimizer}/{seed}``; we add
+   ``naslib_oe_summary.json`` with the final architecture and its accuracies.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from naslib_oe.benchmarks import DataError, Metric, NB201Benchmark, load_benchmark
+from naslib_oe.benchmarks.evaluators import make_evaluator
+from naslib_oe.config import ConfigError, load_config, oe_settings
+from naslib_oe.naslib.convert import nb201_dag_from_op_indices
+from naslib_oe.naslib.dataset_api import evaluator_dataset_api, nb201_dataset_api
+
+#: NASLib's own defaults (runners/nas/discrete_config.yaml) for the keys its optimizers read,
+#: except ``fidelity``: rs queries ``epoch=fidelity``, and NASLib's 108 (NB101's budget) would
+#: read NB201's learning curve at epoch 108 of 200; -1 is the final epoch everywhere
+NASLIB_SEARCH_DEFAULTS: dict[str, Any] = {
+    "checkpoint_freq": 1000, "fidelity": -1, "num_init": 10, "predictor_type": "var_sparse_gp",
+    "k": 10, "num_ensemble": 3, "acq_fn_type": "its", "acq_fn_optimization": "mutation",
+    "encoding_type": "adjacency_one_hot", "num_arches_to_mutate": 5, "max_mutations": 1,
+    "num_candidates": 200, "sample_size": 10, "population_size": 30, "debug_predictor": False,
+    "instantiate_model": False,  # tables need no networks; one setting for every optimizer compared
+}
+#: read by NASLib's Trainer only for spaces that train networks; required to be present
+NASLIB_EVALUATION_DEFAULTS: dict[str, Any] = {"checkpoint_freq": 30, "epochs": 600}
+#: where each space's data comes from unless the config says ``dataset_api:``
+DEFAULT_DATASET_API = {"nasbench201": "table", "enas": "table", "nasbench101": "naslib"}
+#: NASLib's "not recorded" value, logged for the train accuracy/time our tables lack
+NOT_RECORDED = -1.0
+
+MISSING_NASLIB = """NASLib is not importable here ({error}).
+`naslib-oe naslib-run` drives NASLib's own Trainer, so it needs NASLib (automl/NASLib, branch
+Develop; not on PyPI, and its setup.py refuses Python > 3.9). Put a checkout on PYTHONPATH and
+install what it imports; the README's "NASLib" section lists the steps and the small fixes
+Python 3.11 needs. Without NASLib, `naslib-oe search` and `naslib-oe compare` run oe_dvae and
+the rs/re/ls baselines on the same benchmarks."""
+
+
+class NASLibMissing(RuntimeError):
+    """NASLib (or one of its imports) is not available."""
+
+
+def require_naslib() -> None:
+    try:
+        import naslib.defaults.trainer  # noqa: F401  (imports every optimizer and predictor)
+    except Exception as err:  # ImportError, or a NASLib that breaks on this Python
+        raise NASLibMissing(MISSING_NASLIB.format(error=f"{type(err).__name__}: {err}")) from None
+
+
+def naslib_config(cfg: dict[str, Any]):
+    """Our config dict -> NASLib's yacs ``CfgNode`` (defaults filled, ``save`` set)."""
+    from yacs.config import CfgNode
+
+    search = dict(cfg.get("search") or {})
+    budget = oe_settings(cfg).bo.budget
+    search = {**NASLIB_SEARCH_DEFAULTS, "epochs": budget, **search, "seed": cfg["seed"]}
+    node = CfgNode({**cfg, "search": search,
+                    "evaluation": {**NASLIB_EVALUATION_DEFAULTS, **(cfg.get("evaluation") or {})}},
+                   new_allowed=True)
+    node.save = f"{cfg['out_dir']}/{cfg['search_space']}/{cfg['dataset']}/{cfg['optimizer']}/{cfg['seed']}"
+    return node
+
+
+def build_search_space(cfg: dict[str, Any]) -> Any:
+    name = cfg["search_space"]
+    if name == "enas":
+        from naslib_oe.naslib.enas_space import EnasSearchSpace
+
+        return EnasSearchSpace()
+    from naslib.search_spaces import NasBench101SearchSpace, NasBench201SearchSpace
+
+    space = {"nasbench201": NasBench201SearchSpace, "nasbench101": NasBench101SearchSpace}[name]()
+    space.instantiate_model = bool(cfg["search"].get("instantiate_model", False))
+    return space
+
+
+def build_dataset_api(cfg: dict[str, Any]) -> Any:
+    """``dataset_api: table`` (our files) or ``naslib`` (NASLib's ``get_dataset_api``)."""
+    name = cfg["search_space"]
+    source = cfg.get("dataset_api") or DEFAULT_DATASET_API[name]
+    settings = oe_settings(cfg)
+    if source == "naslib":
+        from naslib.utils import get_dataset_api
+
+        if name == "enas":
+            raise ConfigError("enas: NASLib has no ENAS data; use dataset_api: table")
+        return get_dataset_api(name, cfg["dataset"])
+    if source != "table":
+        raise ConfigError(f"dataset_api must be 'table' or 'naslib', not {source!r}")
+    if name == "nasbench201":
+        return nb201_dataset_api(settings.data_path, report_missing_as=NOT_RECORDED)
+    if name == "enas":
+        # every optimizer sees the same values: search.oe_dvae.evaluator (table or surrogate)
+        evaluator, quality = make_evaluator(load_benchmark("enas", settings.data_path), settings.evaluator,
+                                            cfg["dataset"], seed=cfg["seed"])
+        if quality is not None:
+            print(quality)
+        return evaluator_dataset_api(evaluator, report_missing_as=NOT_RECORDED)
+    raise ConfigError("nasbench101: our NB101 file is a 500-architecture sample without test accuracy; "
+                      "NASLib's NB101 search needs its nasbench_only108.pkl: set dataset_api: naslib")
+
+
+def optimizer_factories() -> dict[str, Callable[[Any], Any]]:
+    """Optimizer name -> class taking the NASLib config; nothing is built until chosen."""
+    from naslib.optimizers import Bananas, LocalSearch, Npenas, RandomSearch, RegularizedEvolution
+
+    from naslib_oe.optimizers import OEDVAE
+
+    return {"rs": RandomSearch, "re": RegularizedEvolution, "ls": LocalSearch, "bananas": Bananas,
+            "npenas": Npenas, "oe_dvae": OEDVAE}
+
+
+def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Search and evaluate as configured; returns (and writes) the run summary."""
+    require_naslib()
+    from naslib.defaults.trainer import Trainer
+    from naslib.utils import set_seed, setup_logger
+
+    cfg = load_config(config, overrides)
+    factories = optimizer_factories()
+    if cfg["optimizer"] not in factories:
+        raise ConfigError(f"{config}: optimizer {cfg['optimizer']!r} is not one of {sorted(factories)}")
+    node = naslib_config(cfg)
+    for sub in ("search", "eval"):  # NASLib's checkpointer expects them (its get_config_from_args makes them)
+        os.makedirs(os.path.join(node.save, sub), exist_ok=True)
+    setup_logger(node.save + "/log.log").setLevel(logging.INFO)
+
+    search_space, dataset_api = build_search_space(cfg), build_dataset_api(cfg)
+    set_seed(cfg["seed"])
+    optimizer = factories[cfg["optimizer"]](node)
+    optimizer.adapt_search_space(search_space, dataset_api=dataset_api)
+    trainer = Trainer(optimizer, node, lightweight_output=True)
+    trainer.search(resume_from="")
+    test = trainer.evaluate(resume_from="", dataset_api=dataset_api)
+
+    best = optimizer.get_final_architecture()
+    trajectory = trainer.search_trajectory
+    summary = {
+        "config": str(config), "optimizer": cfg["optimizer"], "search_space": cfg["search_space"],
+        "dataset": cfg["dataset"], "seed": cfg["seed"], "queries": len(trajectory.valid_acc),
+        "final_val_acc": float(trajectory.valid_acc[-1]), "final_test_acc": float(test),
+        "final_architecture": _describe(best), "errors_json": str(Path(node.save) / "errors.json"),
+    }
+    summary.update(_extras(cfg, best, dataset_api))
+    (Path(node.save) / "naslib_oe_summary.json").write_text(json.dumps(summary, indent=2))
+    print(_summary_text(summary))
+    return summary
+
+
+def _describe(arch: Any) -> str:
+    if hasattr(arch, "get_op_indices"):
+        return str(list(map(int, arch.get_op_indices())))
+    if hasattr(arch, "get_spec"):
+        spec = arch.get_spec()
+        return json.dumps(spec, default=lambda a: a.tolist()) if isinstance(spec, dict) else str(spec)
+    return str(arch.get_hash())
+
+
+def _extras(cfg: dict[str, Any], best: Any, dataset_api: Any) -> dict[str, Any]:
+    """NB201: NASLib's TEST_ACCURACY is its validation value, so add the table's ori-test
+    accuracy. ENAS: say whether the final value is the table's or the surrogate's."""
+    if cfg["search_space"] == "nasbench201":
+        bench = NB201Benchmark.load(oe_settings(cfg).data_path)
+        dag = nb201_dag_from_op_indices(best.get_op_indices())
+        return {"table_test_acc": bench.query(dag, Metric.TEST_ACCURACY, cfg["dataset"])}
+    if cfg["search_space"] == "enas":
+        return {"final_val_from_surrogate": dataset_api["evaluator"].query(best.dag).surrogate}
+    return {}
+
+
+def _summary_text(s: dict[str, Any]) -> str:
+    lines = [f"{s['optimizer']} on {s['search_space']}/{s['dataset']}, seed {s['seed']}, {s['queries']} queries",
+             f"  final validation accuracy: {s['final_val_acc']:.2f}",
+             f"  final test accuracy (NASLib's query): {s['final_test_acc']:.2f}"]
+    if "table_test_acc" in s:
+        lines.append(f"  final test accuracy (NB201 ori-test, from our table): {s['table_test_acc']:.2f}")
+    if s.get("final_val_from_surrogate"):
+        lines.append("  (the final validation accuracy is the surrogate's prediction: not in the ENAS table)")
+    if s["final_test_acc"] == NOT_RECORDED:
+        lines.append("  (-1 is NASLib's 'not recorded': this benchmark has no test accuracy)")
+    lines.append(f"  NASLib's log: {s['errors_json']}")
+    return "\n".join(lines)
+
+
+def overrides_from_pairs(items: Sequence[str]) -> list[str]:
+    """NASLib-style ``KEY VALUE`` pairs and our ``key=value`` items -> ``key=value`` overrides."""
+    out, pending = [], None
+    for item in items:
+        if pending is not None:
+            out.append(f"{pending}={item}")
+            pending = None
+        elif "=" in item:
+            out.append(item)
+        else:
+            pending = item
+    if pending is not None:
+        raise ConfigError(f"override {pending!r} has no value (use KEY VALUE pairs or key=value)")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m naslib_oe.naslib.runner",
+                                     description="NASLib's Trainer with oe_dvae registered beside its optimizers")
+    parser.add_argument("--config", "--config-file", required=True, help="YAML config (see configs/)")
+    parser.add_argument("opts", nargs=argparse.REMAINDER, help="overrides: KEY VALUE pairs or key=value")
+    args = parser.parse_args(argv)
+    try:
+        run(args.config, overrides_from_pairs(args.opts))
+    except (NASLibMissing, ConfigError, DataError, FileNotFoundError) as err:
+        print(f"naslib-run: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
