@@ -98,6 +98,18 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_predictors(args: argparse.Namespace) -> int:
+    from naslib_oe import pipeline
+
+    s = pipeline.setup(args.config, args.set)
+    names = [n.strip() for n in args.predictors.split(",") if n.strip()]
+    sizes = [int(n) for n in args.train_sizes.split(",")]
+    out = Path(args.out or Path(s.cfg["out_dir"]) / "predictors" / f"{s.bench.space.name}_{s.cfg['dataset']}")
+    pipeline.predictor_comparison(s, names, sizes, args.seeds, out, test_size=args.test_size, head=args.head,
+                                  checkpoints={"oe": args.checkpoint, "dvae": args.onehot_checkpoint})
+    return 0
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", required=True, help="NASLib-style YAML config (see configs/)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -154,6 +166,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--points", type=int, default=2000, help="table architectures in the latent maps (default 2000)")
     p.set_defaults(func=_cmd_analyze)
 
+    p = sub.add_parser("predictors", help="performance predictors x training sizes x seeds on one fixed test set")
+    _add_config_args(p)
+    p.add_argument("--predictors", default="oe,dvae,adj_gp,adj_gbt",
+                   help="comma-separated: oe (learned embeddings), dvae (one-hot), adj_gp, adj_gbt; with NASLib "
+                        "also naslib-gcn, naslib-bonas, naslib-xgb, naslib-mlp, naslib-gp")
+    p.add_argument("--train-sizes", default="10,20,50,100,200,500", help="comma-separated training-set sizes")
+    p.add_argument("--seeds", type=int, default=10, help="training sets per size (default 10)")
+    p.add_argument("--test-size", type=int, default=1000, help="fixed test architectures (default 1000)")
+    p.add_argument("--head", choices=["gp", "mlp"], default="gp", help="head on the VAE latents (default gp)")
+    p.add_argument("--checkpoint", help="trained learned-embedding VAE for oe (default: train one, no labels)")
+    p.add_argument("--onehot-checkpoint", help="trained one-hot VAE for dvae (default: train one, no labels)")
+    p.add_argument("--out", help="output folder (default: {out_dir}/predictors/{space}_{dataset})")
+    p.set_defaults(func=_cmd_predictors)
+
     # listed for --help only: main() hands its arguments to naslib_oe.naslib.runner untouched
     sub.add_parser("naslib-run", help="NASLib's Trainer with oe_dvae registered (needs NASLib): --config F [KEY VALUE ...]")
 
@@ -175,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError, FileNotFoundError, FileExistsError) as err:
+    except (ConfigError, DataError, FileNotFoundError, FileExistsError, ValueError) as err:
         print(f"naslib-oe {args.verb}: {err}", file=sys.stderr)
         return 2
 

@@ -6,9 +6,9 @@ all go through these functions, so that a config means the same thing everywhere
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -114,3 +114,76 @@ def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo
     if result.n_surrogate:
         print(f"{result.n_surrogate} of {len(result.records)} values came from the surrogate (surrogate: true in the log)")
     return result, summary
+
+
+#: predictors `naslib-oe predictors` knows; with NASLib also ``naslib-<name>`` for NASLib's
+#: gcn, bonas, xgb, mlp (path encoding) and gp
+PREDICTORS = ("oe", "dvae", "adj_gp", "adj_gbt")
+NASLIB_PREDICTOR_PREFIX = "naslib-"
+
+
+def comparison_vae(s: Setup, op_embedding: str, checkpoint: str | Path | None, progress: bool = True) -> GraphVAE:
+    """The VAE behind the ``oe`` (learned) or ``dvae`` (one-hot) predictor: a checkpoint, which
+    must have that embedding, or one trained here without labels on the table's architectures."""
+    if checkpoint:
+        vae = GraphVAE.load(checkpoint, s.bench.space, map_location=resolve_device(s.settings.train.device))
+        if vae.config.op_embedding != op_embedding:
+            raise ValueError(f"{checkpoint} has {vae.config.op_embedding} operation embeddings; the "
+                             f"{'oe' if op_embedding == 'learned' else 'dvae'} predictor needs {op_embedding}")
+        return vae
+    torch.manual_seed(s.settings.train.seed)
+    vae = GraphVAE(s.bench.space, replace(s.settings.model, op_embedding=op_embedding))
+    print(f"training a {op_embedding}-embedding VAE on {len(s.bench)} {s.bench.space.name} architectures "
+          f"(no accuracies) for {s.settings.train.epochs} epochs")
+    train_vae(vae, s.bench.dags, s.settings.train, progress=progress)
+    return vae
+
+
+def predictor_comparison(s: Setup, names: Sequence[str], train_sizes: Sequence[int], seeds: int, out_dir: Path,
+                         test_size: int = 1000, head: str = "gp", checkpoints: dict[str, str | None] | None = None,
+                         progress: bool = True) -> list[dict[str, Any]]:
+    """Predictors x training sizes x seeds on the config's table (validation accuracy) and one
+    fixed test set; writes ``scores.csv``, ``summary.md`` and ``predictors.png`` to ``out_dir``."""
+    from naslib_oe.benchmarks import Metric
+    from naslib_oe.predictors import AdjacencyPredictor, AdjacencyTreesPredictor, OEPredictor
+    from naslib_oe.predictors.comparison import (METRICS, best_per_size, compare_predictors, markdown_table,
+                                                 plot_scores, summarize, write_csv)
+
+    from naslib_oe.naslib.predictors import NASLIB_PREDICTORS
+
+    naslib_names = [NASLIB_PREDICTOR_PREFIX + n for n in NASLIB_PREDICTORS]
+    unknown = [n for n in names if n not in PREDICTORS and n not in naslib_names]
+    if unknown:
+        raise ValueError(f"unknown predictors {unknown}; expected some of {list(PREDICTORS) + naslib_names}")
+    checkpoints = checkpoints or {}
+    space, dataset = s.bench.space, s.cfg.get("dataset")
+    y = s.bench.column(Metric.VAL_ACCURACY, s.bench.resolve_dataset(dataset))
+    factories = {}
+    for name in names:
+        if name in ("oe", "dvae"):
+            embedding = "learned" if name == "oe" else "onehot"
+            vae = comparison_vae(s, embedding, checkpoints.get(name), progress)
+            factories[name] = lambda seed, vae=vae: OEPredictor(vae, head=head, seed=seed)
+        elif name == "adj_gp":
+            factories[name] = lambda seed: AdjacencyPredictor(space, head="gp", seed=seed)
+        elif name == "adj_gbt":
+            factories[name] = lambda seed: AdjacencyTreesPredictor(space, seed=seed)
+        else:
+            from naslib_oe.naslib.predictors import NASLibPredictor
+
+            factories[name] = lambda seed, n=name[len(NASLIB_PREDICTOR_PREFIX):]: NASLibPredictor(n, space, seed)
+    scores = compare_predictors(s.bench.dags, y, factories, train_sizes, range(seeds), test_size=test_size,
+                                progress=progress)
+    summary = summarize(scores)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(scores, out_dir / "scores.csv")
+    plot_scores(summary, out_dir / "predictors.png")
+    title = (f"# Predictors on {space.name} / {dataset}: validation accuracy, {test_size} test architectures, "
+             f"{seeds} seeds, mean ± std (best in bold)\n")
+    parts = [title] + [f"## {m}\n\n{markdown_table(summary, m)}\n" for m in METRICS]
+    parts.append("best by Kendall tau: " + ", ".join(f"n={n}: {p}" for n, p in best_per_size(summary).items()))
+    text = "\n".join(parts) + "\n"
+    (out_dir / "summary.md").write_text(text)
+    print(text)
+    print(f"wrote {out_dir / 'scores.csv'}, {out_dir / 'summary.md'} and {out_dir / 'predictors.png'}")
+    return summary

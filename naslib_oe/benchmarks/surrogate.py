@@ -15,9 +15,13 @@ from typing import Sequence
 import numpy as np
 from scipy.stats import spearmanr
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from naslib_oe.benchmarks.base import Metric, TabularBenchmark
 from naslib_oe.spaces import ArchDAG, SearchSpace
+
+#: below this many rows the trees are grown on one OpenMP thread
+SMALL_FIT_ROWS = 5000
 
 
 def adjacency_encoding(space: SearchSpace, dags: Sequence[ArchDAG]) -> np.ndarray:
@@ -51,24 +55,34 @@ class TreeEnsembleSurrogate:
         space: the codec of the architectures it predicts.
         members: ensemble size; the prediction is the members' mean, their std the spread.
         seed: fixes the bootstrap resamples and the trees.
+        min_samples_leaf: scikit-learn's default (20) suits whole tables; lower it for the
+            tens of points of a predictor comparison, or every tree is a constant.
     """
 
-    def __init__(self, space: SearchSpace, members: int = 5, seed: int = 0, max_iter: int = 300):
+    def __init__(self, space: SearchSpace, members: int = 5, seed: int = 0, max_iter: int = 300,
+                 min_samples_leaf: int = 20):
         self.space = space
         self.members = members
         self.seed = seed
         self.max_iter = max_iter
+        self.min_samples_leaf = min_samples_leaf
         self._models: list[HistGradientBoostingRegressor] = []
 
     def fit(self, dags: Sequence[ArchDAG], y: Sequence[float]) -> "TreeEnsembleSurrogate":
         x, y = adjacency_encoding(self.space, dags), np.asarray(y, dtype=np.float64)
         rng = np.random.default_rng(self.seed)
         self._models = []
+        # OpenMP's per-tree overhead swamps small inputs (78 s instead of 2 s for 10 rows on a busy machine)
+        with threadpool_limits(1 if len(x) < SMALL_FIT_ROWS else None, "openmp"):
+            self._fit_members(x, y, rng)
+        return self
+
+    def _fit_members(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
         for member in range(self.members):
             rows = rng.integers(0, len(x), len(x))
-            model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1, random_state=self.seed + member)
+            model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1,
+                                                  min_samples_leaf=self.min_samples_leaf, random_state=self.seed + member)
             self._models.append(model.fit(x[rows], y[rows]))
-        return self
 
     def predict_with_spread(self, dags: Sequence[ArchDAG]) -> tuple[np.ndarray, np.ndarray]:
         """Mean and std over the ensemble members, ``[len(dags)]`` each."""
