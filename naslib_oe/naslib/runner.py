@@ -28,7 +28,7 @@ from naslib_oe.benchmarks import DataError, Metric, NB201Benchmark, load_benchma
 from naslib_oe.benchmarks.evaluators import make_evaluator
 from naslib_oe.config import ConfigError, load_config, oe_settings
 from naslib_oe.naslib.convert import nb201_dag_from_op_indices
-from naslib_oe.naslib.dataset_api import evaluator_dataset_api, nb201_dataset_api
+from naslib_oe.naslib.dataset_api import NB201TableData, evaluator_dataset_api, nb201_dataset_api
 
 #: NASLib's own defaults (runners/nas/discrete_config.yaml) for the keys its optimizers read,
 #: except ``fidelity``: rs queries ``epoch=fidelity``, and NASLib's 108 (NB101's budget) would
@@ -179,7 +179,9 @@ def _extras(cfg: dict[str, Any], best: Any, dataset_api: Any) -> dict[str, Any]:
     """NB201: NASLib's TEST_ACCURACY is its validation value, so add the table's ori-test
     accuracy. ENAS: say whether the final value is the table's or the surrogate's."""
     if cfg["search_space"] == "nasbench201":
-        bench = NB201Benchmark.load(oe_settings(cfg).data_path)
+        table = dataset_api.get("nb201_data") if isinstance(dataset_api, dict) else None
+        # our table adapter already holds the benchmark; NASLib's own data does not have our test column
+        bench = table.bench if isinstance(table, NB201TableData) else NB201Benchmark.load(oe_settings(cfg).data_path)
         dag = nb201_dag_from_op_indices(best.get_op_indices())
         return {"table_test_acc": bench.query(dag, Metric.TEST_ACCURACY, cfg["dataset"])}
     if cfg["search_space"] == "enas":
