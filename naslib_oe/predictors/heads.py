@@ -4,7 +4,7 @@ Both take ``x [n, d]`` and ``y [n]`` and predict a mean and a standard deviation
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 import torch
@@ -77,4 +77,4 @@ class MLPHead:
         return preds.mean(0).numpy(), preds.std(0, unbiased=False).numpy()
 
 
-HEADS = {"gp": GPHead, "mlp": MLPHead}
+HEADS: dict[str, Callable[..., Head]] = {"gp": GPHead, "mlp": MLPHead}
