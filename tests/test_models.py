@@ -67,6 +67,39 @@ def reference_greedy(dec, z, max_nodes, predict_output_edges):
     return ArchDAG.from_edges(ops, edges)
 
 
+def reference_encode(enc, x, dag):
+    """D-VAE's bidirectional encoder on one graph: GRU over predecessors, then over successors."""
+    def sweep(gru, message, order, neighbours):
+        states = {}
+        for v in order:
+            msg = sum((message(states[u], u) for u in neighbours(v)), torch.zeros(1, enc.hidden, dtype=x.dtype))
+            states[v] = gru(x[v:v + 1], msg)
+        return states
+    n = dag.n_nodes
+    fwd = sweep(enc.gru_fwd, enc.msg_fwd, range(n), lambda v: [u for u in range(v) if dag.adj[u, v]])
+    bwd = sweep(enc.gru_bwd, enc.msg_bwd, range(n - 1, -1, -1), lambda v: [u for u in range(v + 1, n) if dag.adj[v, u]])
+    return enc.unify(torch.cat([fwd[n - 1], bwd[0]], -1))[0]
+
+
+@pytest.mark.parametrize("space", [EnasSpace(), NB101Space()], ids=["enas", "nb101"])
+def test_encoder_matches_reference(space):
+    model = small_model(space)
+    dags = space.sample_many(6, np.random.default_rng(4))  # NB101: mixed sizes, padded batch
+    batch = space.collate(dags)
+    x = model.embedding(batch.ops)
+    expected = torch.stack([reference_encode(model.encoder, x[i], d) for i, d in enumerate(dags)])
+    torch.testing.assert_close(model.encoder(x, batch), expected)
+
+
+def test_loss_is_one_graph_for_torch_compile():
+    """No data-dependent shapes in the loss: it compiles whole (and syncs with no device)."""
+    space = EnasSpace()
+    model = small_model(space).float()
+    batch = space.collate(space.sample_many(4, np.random.default_rng(0)))
+    explained = torch._dynamo.explain(model.loss_with_noise)(batch, model.sample_noise(4))
+    assert (explained.graph_count, explained.graph_break_count) == (1, 0), explained.break_reasons
+
+
 @pytest.mark.parametrize("space", [EnasSpace(), NB101Space()], ids=["enas", "nb101"])
 def test_teacher_forced_likelihood_matches_reference(space):
     model = small_model(space)

@@ -8,7 +8,7 @@ from naslib_oe.cli import main
 from naslib_oe.metrics import evaluate_vae, exact_matches, novelty, uniqueness, validity
 from naslib_oe.models import GraphVAE, VAEConfig
 from naslib_oe.spaces import ArchDAG, EnasSpace, NB201Space
-from naslib_oe.training import TRAIN_STATE, TrainConfig, train_vae, vae_data
+from naslib_oe.training import TRAIN_STATE, TrainConfig, TrainStep, train_vae, vae_data
 
 TINY = VAEConfig(hidden=32, latent=8, op_embedding_dim=4)
 
@@ -43,6 +43,23 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path):
                   resume=True, progress=False)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         train_vae(fresh(space), dags, cfg, out_dir=tmp_path / "c", resume=True, progress=False)
+
+
+def test_train_step_is_one_adam_step_of_the_loss():
+    space = NB201Space()
+    batch = space.collate(space.sample_many(8, np.random.default_rng(0)))
+    stepped, manual = fresh(space), fresh(space)
+    step = TrainStep(stepped, TrainConfig(lr=1e-3), torch.device("cpu"))
+    terms = step(batch, torch.Generator().manual_seed(3))
+    optimizer = torch.optim.Adam(manual.parameters(), lr=1e-3)
+    expected = manual.loss(batch, torch.Generator().manual_seed(3))
+    expected.total.backward()
+    optimizer.step()
+    torch.testing.assert_close(terms.total, expected.total)
+    for (name, a), (_, b) in zip(stepped.state_dict().items(), manual.state_dict().items()):
+        torch.testing.assert_close(a, b, msg=name)
+    with pytest.warns(UserWarning, match="CUDA only"):
+        TrainStep(fresh(space), TrainConfig(compile=True), torch.device("cpu"))
 
 
 def test_short_enas_run_learns(enas_bench):

@@ -7,10 +7,17 @@ every vertex without successors (D-VAE's rule); with ``predict_output_edges`` it
 its predicted edges, which spaces like NAS-Bench-101 need. The last position is always
 ``output``.
 
-Everything is batched over graphs. The new vertex's GRU input is a *sum* of predecessor
-messages, so its hidden-side product ``W_hh @ sum(m_u)`` equals ``sum(W_hh @ m_u)``: we
-precompute ``W_hh @ m_u`` once per vertex, and every intermediate state needs only additions.
-That is exact, and it makes teacher forcing a single GRU evaluation per vertex position.
+Everything is batched over graphs. Two exact rewrites keep the work small:
+
+* The new vertex's GRU input is a *sum* of predecessor messages, so its hidden-side
+  product ``W_hh @ sum(m_u)`` equals ``sum(W_hh @ m_u)``. Each vertex sends ``[m_u;
+  W_hh m_u]`` once, and every intermediate state needs only a weighted sum of those.
+* Under teacher forcing, the intermediate states (one per edge decision) are never fed
+  back into the recursion: only the final state of each vertex is. The sequential loop
+  therefore computes final states alone, and the vertex-type and edge likelihoods of all
+  positions are evaluated afterwards in a few large batched products. The state before
+  the first edge decision depends on the vertex type only, so its projection is looked up
+  in a per-type table.
 """
 from __future__ import annotations
 
@@ -20,17 +27,9 @@ from torch.nn import functional as F
 
 from naslib_oe.models.embedding import OperationEmbedding
 from naslib_oe.models.message import GatedMessage
+from naslib_oe.models.propagation import gru_from_sent, gru_from_sums, input_gates, sent
 from naslib_oe.spaces.base import INPUT_ID, OUTPUT_ID
 from naslib_oe.spaces.dag import DAGBatch
-
-
-class _Finalised:
-    """Per-vertex quantities, ``[B, N, *]``, of the vertices whose state is final."""
-
-    def __init__(self, bsz: int, n: int, hidden: int, edge_hidden: int, like: torch.Tensor):
-        self.message = like.new_zeros(bsz, n, hidden)        # m_u
-        self.gru_hidden = like.new_zeros(bsz, n, 3 * hidden)  # W_hh @ m_u
-        self.edge_src = like.new_zeros(bsz, n, edge_hidden)   # edge-MLP first layer, source half
 
 
 class DVAEDecoder(nn.Module):
@@ -62,41 +61,19 @@ class DVAEDecoder(nn.Module):
         self.edge_out = nn.Linear(4 * hidden, 1)
 
     # --- building blocks -----------------------------------------------------------------
-    def _gru_from_sums(self, gi: torch.Tensor, gh_sum: torch.Tensor, h_sum: torch.Tensor) -> torch.Tensor:
-        """``GRUCell(x, h)`` given ``gi = W_ih x + b_ih`` and ``gh_sum = W_hh h`` (no bias)."""
-        gh = gh_sum + self.gru.bias_hh
-        i_r, i_z, i_n = gi.chunk(3, -1)
-        h_r, h_z, h_n = gh.chunk(3, -1)
-        r = torch.sigmoid(i_r + h_r)
-        z = torch.sigmoid(i_z + h_z)
-        n = torch.tanh(i_n + r * h_n)
-        return (1 - z) * n + z * h_sum
+    def _first_state(self, z: torch.Tensor) -> torch.Tensor:
+        """State of the input vertex, ``[B, h]``: D-VAE starts the GRU from ``tanh(W z)``."""
+        x0 = self.embedding(torch.full((z.shape[0],), INPUT_ID, dtype=torch.long, device=z.device))
+        return self.gru(x0, torch.tanh(self.latent_to_hidden(z)))
 
-    def _input_gates(self, ops: torch.Tensor) -> torch.Tensor:
-        return F.linear(self.embedding(ops), self.gru.weight_ih, self.gru.bias_ih)
+    def _type_only_states(self, like: torch.Tensor) -> torch.Tensor:
+        """``[num_ops + 1, h]``: a new vertex's state before any edge, one row per type (and pad)."""
+        types = torch.arange(self.embedding.num_ops + 1, device=like.device)
+        return gru_from_sums(self.gru, input_gates(self.gru, self.embedding(types)), 0.0, 0.0)
 
-    def _finalise(self, fin: _Finalised, v: int, h: torch.Tensor) -> _Finalised:
-        msg = self.message(h, v)
-        values = (msg, F.linear(msg, self.gru.weight_hh), self.edge_src(h))
-        if torch.is_grad_enabled():  # out of place: earlier slices are saved for backward
-            index = torch.tensor([v], device=h.device)
-            fin.message, fin.gru_hidden, fin.edge_src = (
-                t.index_copy(1, index, x[:, None]) for t, x in zip((fin.message, fin.gru_hidden, fin.edge_src), values))
-        else:
-            fin.message[:, v], fin.gru_hidden[:, v], fin.edge_src[:, v] = values
-        return fin
-
-    def _edge_logits(self, edge_src: torch.Tensor, h_new: torch.Tensor) -> torch.Tensor:
-        """``edge_src [..., 4h]`` and new-vertex states ``h_new [..., h]`` -> logits ``[...]``."""
-        return self.edge_out(torch.relu(edge_src + self.edge_new(h_new))).squeeze(-1)
-
-    def _start(self, z: torch.Tensor) -> tuple[torch.Tensor, _Finalised]:
-        bsz = z.shape[0]
-        h0 = torch.tanh(self.latent_to_hidden(z))
-        x0 = self.embedding(torch.full((bsz,), INPUT_ID, dtype=torch.long, device=z.device))
-        h = self.gru(x0, h0)
-        fin = _Finalised(bsz, self.max_nodes, self.hidden, self.edge_src.out_features, h)
-        return h, self._finalise(fin, 0, h)
+    def _edge_logits(self, edge_src: torch.Tensor, new_proj: torch.Tensor) -> torch.Tensor:
+        """Source-half ``edge_src [..., 4h]`` and new-vertex half ``new_proj [..., 4h]`` -> ``[...]``."""
+        return self.edge_out((edge_src + new_proj).relu_()).squeeze(-1)  # in place: one [..., 4h] buffer fewer
 
     # --- teacher forcing -----------------------------------------------------------------
     def log_likelihood(self, z: torch.Tensor, batch: DAGBatch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -108,32 +85,40 @@ class DVAEDecoder(nn.Module):
         n = batch.max_nodes
         if n > self.max_nodes:
             raise ValueError(f"batch has {n} vertex positions, the decoder at most {self.max_nodes}")
-        h_last, fin = self._start(z)
-        gi_all = self._input_gates(batch.ops)  # [B, N, 3h]
         adj = batch.adj.to(z.dtype)
-        vertex_ll = z.new_zeros(z.shape[0])
-        edge_ll = z.new_zeros(z.shape[0])
-        for v in range(1, n):
-            real = (v < batch.n_nodes).to(z.dtype)  # [B]
-            log_p = torch.log_softmax(self.add_vertex(h_last), -1)
-            target = batch.ops[:, v].clamp(max=log_p.shape[-1] - 1)  # pad -> any id, masked below
-            vertex_ll = vertex_ll + real * log_p.gather(1, target[:, None]).squeeze(1)
+        gi = input_gates(self.gru, self.embedding(batch.ops))  # [B, N, 3h]
+        # the sequential part: final states of vertices 0 .. n-2 (the last one's is never read)
+        states = [self._first_state(z)]
+        sent_so_far = [sent(self.gru, self.message, states[0], 0)]
+        for v in range(1, n - 1):
+            total = torch.bmm(adj[:, None, :v, v], torch.stack(sent_so_far, 1)).squeeze(1)  # [B, 4h]
+            states.append(gru_from_sent(self.gru, gi[:, v], total))
+            sent_so_far.append(sent(self.gru, self.message, states[v], v))
+        h = torch.stack(states, 1)    # [B, n-1, h]
+        s = torch.stack(sent_so_far, 1)  # [B, n-1, 4h]
+        real = torch.arange(1, n, device=z.device) < batch.n_nodes[:, None]  # [B, n-1]: vertex 1.. exists
 
-            a = adj[:, :v, v, None]                                   # [B, v, 1] true in-edges
-            contrib_m = a * fin.message[:, :v]                         # [B, v, h]
-            contrib_g = a * fin.gru_hidden[:, :v]                      # [B, v, 3h]
-            total_m, total_g = contrib_m.sum(1), contrib_g.sum(1)
-            # before deciding edge vi -> v, the new vertex has seen the true edges from vi+1..v-1
-            seen_m = total_m[:, None] - contrib_m.cumsum(1)
-            seen_g = total_g[:, None] - contrib_g.cumsum(1)
-            states = self._gru_from_sums(gi_all[:, v, None], seen_g, seen_m)  # [B, v, h]
-            logits = self._edge_logits(fin.edge_src[:, :v], states)           # [B, v]
-            bce = F.binary_cross_entropy_with_logits(logits, a.squeeze(-1), reduction="none").sum(1)
-            edge_ll = edge_ll - real * bce
+        log_p = torch.log_softmax(self.add_vertex(h), -1)                    # predicts vertices 1 .. n-1
+        target = batch.ops[:, 1:].clamp(max=log_p.shape[-1] - 1)             # pad -> any id, masked below
+        vertex_ll = (log_p.gather(2, target[..., None]).squeeze(2) * real).sum(1)
 
-            h_last = self._gru_from_sums(gi_all[:, v], total_g, total_m)
-            if v < n - 1:
-                fin = self._finalise(fin, v, h_last)
+        # Edge src -> dst is decided after the new vertex has seen its true edges from src+1 .. dst-1.
+        # Pairs are built from index arithmetic alone: boolean masks would sync with the device.
+        first_src = torch.arange(n - 1, device=z.device)  # edges dst-1 -> dst: nothing seen yet, so
+        first_dst = first_src + 1                          # the state depends on the type only
+        later_src, later_dst = torch.triu_indices(n, n, 2, device=z.device)    # dst - src >= 2, [P']
+        u = torch.arange(n - 1, device=z.device)
+        between = (later_src[:, None] < u) & (u < later_dst[:, None])        # [P', n-1]
+        seen_weights = adj[:, : n - 1, later_dst].transpose(1, 2) * between  # [B, P', n-1]
+        seen = torch.bmm(seen_weights, s)                                     # [B, P', 4h]
+        later_proj = self.edge_new(gru_from_sent(self.gru, gi.index_select(1, later_dst), seen))
+        # index_select rather than fancy indexing: its backward is a much cheaper index_add
+        type_proj = self.edge_new(self._type_only_states(z))                  # [num_ops + 1, 4h]
+        first_proj = type_proj.index_select(0, batch.ops[:, 1:].flatten()).view(len(z), n - 1, -1)
+        src, dst = torch.cat([first_src, later_src]), torch.cat([first_dst, later_dst])
+        logits = self._edge_logits(self.edge_src(h).index_select(1, src), torch.cat([first_proj, later_proj], 1))
+        bce = F.binary_cross_entropy_with_logits(logits, adj[:, src, dst], reduction="none")
+        edge_ll = -(bce * real[:, dst - 1]).sum(1)
         return vertex_ll, edge_ll
 
     # --- generation ----------------------------------------------------------------------
@@ -147,16 +132,16 @@ class DVAEDecoder(nn.Module):
         """
         bsz, n, device = z.shape[0], self.max_nodes, z.device
         pad = self.embedding.num_ops
-        h_last, fin = self._start(z)
         ops = torch.full((bsz, n), pad, dtype=torch.long, device=device)
         ops[:, 0] = INPUT_ID
         adj = torch.zeros(bsz, n, n, dtype=torch.bool, device=device)
         n_nodes = torch.full((bsz,), n, dtype=torch.long, device=device)
         alive = torch.ones(bsz, dtype=torch.bool, device=device)
-        all_types = torch.arange(pad + 1, device=device)
-        first_state = self._gru_from_sums(self._input_gates(all_types), z.new_zeros(pad + 1, 3 * self.hidden),
-                                          z.new_zeros(pad + 1, self.hidden))  # [num_ops + 1, h]
+        first_state = self._type_only_states(z)           # [num_ops + 1, h]
         first_proj = self.edge_new(first_state)
+        h_last = self._first_state(z)
+        sent_by = [sent(self.gru, self.message, h_last, 0)]  # [m; W_hh m] of each finished vertex, [B, 4h]
+        src_half = [self.edge_src(h_last)]                   # its edge-MLP source half, [B, 4h]
         for v in range(1, n):
             if v == n - 1:
                 new_type = torch.full((bsz,), OUTPUT_ID, dtype=torch.long, device=device)
@@ -174,13 +159,12 @@ class DVAEDecoder(nn.Module):
             if v == n - 1 and not self.predict_output_edges:  # the forced output: nothing to score
                 adj[:, :v, v] = loose & alive[:, None]
                 break
-            gi = self._input_gates(new_type)
-            seen_m = z.new_zeros(bsz, self.hidden)
-            seen_g = z.new_zeros(bsz, 3 * self.hidden)
+            gi = input_gates(self.gru, self.embedding(new_type))
+            seen = z.new_zeros(bsz, 4 * self.hidden)
             # before its first edge the new vertex's state depends on its type only
             state, new_proj = first_state[new_type], first_proj[new_type]
             for vi in range(v - 1, -1, -1):
-                logit = self.edge_out(torch.relu(fin.edge_src[:, vi] + new_proj)).squeeze(-1)
+                logit = self._edge_logits(src_half[vi], new_proj)
                 if stochastic:
                     edge = torch.rand(logit.shape, generator=generator, device=device) < torch.sigmoid(logit)
                 else:
@@ -191,14 +175,15 @@ class DVAEDecoder(nn.Module):
                     edge = torch.where(ends, loose[:, vi], edge)
                 edge = edge & alive
                 adj[:, vi, v] = edge
-                e = edge.to(z.dtype)[:, None]
-                seen_m = seen_m + e * fin.message[:, vi]
-                seen_g = seen_g + e * fin.gru_hidden[:, vi]
-                state = self._gru_from_sums(gi, seen_g, seen_m)
+                seen.addcmul_(edge.to(z.dtype)[:, None], sent_by[vi])
+                state = gru_from_sent(self.gru, gi, seen)
                 if vi > 0:
                     new_proj = self.edge_new(state)
             h_last = state
-            fin = self._finalise(fin, v, state)
+            # the last position reads no sent messages unless its edges are predicted
+            if v < n - 2 or self.predict_output_edges:
+                sent_by.append(sent(self.gru, self.message, state, v))
+                src_half.append(self.edge_src(state))
             n_nodes = torch.where(ends, torch.full_like(n_nodes, v + 1), n_nodes)
             alive = alive & ~ends
         return DAGBatch(ops, adj, n_nodes, pad_id=pad)

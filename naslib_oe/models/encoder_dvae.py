@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from naslib_oe.models.message import GatedMessage
+from naslib_oe.models.propagation import gru_from_sums, input_gates
 from naslib_oe.models.registry import register_encoder
 from naslib_oe.spaces.dag import DAGBatch
 
@@ -31,24 +33,30 @@ class DVAEEncoder(nn.Module):
             self.unify = nn.Linear(2 * hidden, hidden)
 
     def _sweep(self, x: torch.Tensor, adj: torch.Tensor, gru: nn.GRUCell, message: GatedMessage,
-               order: range) -> list[torch.Tensor]:
-        """States of all vertices, visiting them in ``order``; ``adj[b, u, v]``: u sends to v."""
+               positions: list[int]) -> torch.Tensor:
+        """States ``[B, N, hidden]`` of vertices visited in index order; ``adj[b, u, v]``: u sends to v.
+
+        ``positions[k]`` is the vertex id that D-VAE's message sees for index ``k``.
+        """
         n = x.shape[1]
-        messages = x.new_zeros(x.shape[0], n, self.hidden)  # [B, N, hidden], filled as we go
-        states: list[torch.Tensor] = [None] * n  # type: ignore[list-item]
-        for v in order:
-            incoming = torch.bmm(adj[:, None, :, v].to(x.dtype), messages).squeeze(1)  # [B, hidden]
-            states[v] = gru(x[:, v], incoming)
-            messages = messages.index_copy(1, torch.tensor([v], device=x.device), message(states[v], v)[:, None])
-        return states
+        gi = input_gates(gru, x)  # [B, N, 3h]
+        states = [gru_from_sums(gru, gi[:, 0], 0.0, 0.0)]  # no predecessors
+        messages: list[torch.Tensor] = []
+        for k in range(1, n):  # the last vertex sends nothing: it has no successors
+            messages.append(message(states[-1], positions[k - 1]))
+            incoming = torch.bmm(adj[:, None, :k, k], torch.stack(messages, 1)).squeeze(1)  # [B, h]
+            states.append(gru_from_sums(gru, gi[:, k], incoming, F.linear(incoming, gru.weight_hh)))
+        return torch.stack(states, 1)
 
     def forward(self, x: torch.Tensor, batch: DAGBatch) -> torch.Tensor:
         n = x.shape[1]
-        adj = batch.adj
-        fwd = self._sweep(x, adj, self.gru_fwd, self.msg_fwd, range(n))
+        adj = batch.adj.to(x.dtype)
+        fwd = self._sweep(x, adj, self.gru_fwd, self.msg_fwd, list(range(n)))
         last = (batch.n_nodes - 1).clamp(min=0)  # the output vertex of each graph
-        h_out = torch.stack(fwd, 1).gather(1, last[:, None, None].expand(-1, 1, self.hidden)).squeeze(1)
+        h_out = fwd.gather(1, last[:, None, None].expand(-1, 1, self.hidden)).squeeze(1)
         if not self.bidirectional:
             return h_out
-        bwd = self._sweep(x, adj.transpose(1, 2), self.gru_bwd, self.msg_bwd, range(n - 1, -1, -1))
-        return self.unify(torch.cat([h_out, bwd[0]], -1))
+        # the backward sweep is a forward sweep over the reversed graph with the indices flipped
+        bwd = self._sweep(x.flip(1), adj.flip(1, 2).transpose(1, 2), self.gru_bwd, self.msg_bwd,
+                          list(range(n - 1, -1, -1)))
+        return self.unify(torch.cat([h_out, bwd[:, -1]], -1))

@@ -19,11 +19,10 @@ class GatedMessage(nn.Module):
         self.gate = nn.Linear(hidden + max_nodes, hidden)
         # no bias, so that the message of an all-zero state is zero (as in D-VAE)
         self.map = nn.Linear(hidden + max_nodes, hidden, bias=False)
+        self.register_buffer("positions", torch.eye(max_nodes), persistent=False)
 
     def forward(self, h: torch.Tensor, position: int) -> torch.Tensor:
-        # [h; e_u] @ W.T == h @ W_h.T + W[:, hidden + u]: skip building the one-hot
-        hidden = h.shape[-1]
-        gate = torch.sigmoid(nn.functional.linear(h, self.gate.weight[:, :hidden], self.gate.bias)
-                             + self.gate.weight[:, hidden + position])
-        mapped = nn.functional.linear(h, self.map.weight[:, :hidden]) + self.map.weight[:, hidden + position]
-        return gate * mapped
+        # The one-hot is concatenated, not folded into a bias: slicing the weights instead
+        # makes every call's backward allocate and accumulate a full-size weight gradient.
+        x = torch.cat([h, self.positions[position].to(h.dtype).expand(h.shape[0], -1)], -1)
+        return torch.sigmoid(self.gate(x)) * self.map(x)

@@ -86,15 +86,29 @@ class GraphVAE(nn.Module):
         h = self.encoder(self.embedding(batch.ops), batch)
         return self.to_mu(h), self.to_logvar(h)
 
+    def sample_noise(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``[batch_size, latent]`` standard normal noise for the reparameterisation."""
+        return torch.randn(batch_size, self.config.latent, generator=generator, device=self.device,
+                           dtype=self.to_mu.weight.dtype)
+
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return mu + eps * torch.exp(0.5 * logvar)
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None,
+                       noise: torch.Tensor | None = None) -> torch.Tensor:
+        if noise is None:
+            noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + noise * torch.exp(0.5 * logvar)
 
     def loss(self, batch: DAGBatch, generator: torch.Generator | None = None) -> LossTerms:
         """D-VAE's loss of a batch (sums over graphs; divide by ``len(batch)`` for means)."""
+        return self.loss_with_noise(batch, self.sample_noise(len(batch), generator))
+
+    def loss_with_noise(self, batch: DAGBatch, noise: torch.Tensor) -> LossTerms:
+        """:meth:`loss` with the reparameterisation noise ``[B, latent]`` given.
+
+        Deterministic, with no generator argument, so that ``torch.compile`` can capture it whole.
+        """
         mu, logvar = self.encode(batch)
-        z = self.reparameterize(mu, logvar, generator)
+        z = self.reparameterize(mu, logvar, noise=noise)
         vertex_ll, edge_ll = self.decoder.log_likelihood(z, batch)
         recon = -(vertex_ll + edge_ll).sum()
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
