@@ -88,7 +88,8 @@ class OESettings:
     train: TrainConfig = field(default_factory=TrainConfig)
     checkpoint: str | None = None  # a trained GraphVAE to load instead of training
     data_path: str | None = None   # explicit benchmark file
-    eval: dict[str, int] = field(default_factory=lambda: {"encode_times": 10, "decode_times": 10, "n_points": 1000})
+    eval: dict[str, Any] = field(default_factory=lambda: {"encode_times": 10, "decode_times": 10, "n_points": 1000,
+                                                          "reconstruction": "likelihood"})
     predictive_seeds: int = 10     # GP fits behind the predictive RMSE / Pearson
     bo: BOSettings = field(default_factory=BOSettings)
     evaluator: str = "table"       # table | surrogate (ENAS: decoded architectures outside the table)

@@ -3,6 +3,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from naslib_oe.metrics import exact_matches, reconstruction_accuracy
 from naslib_oe.models import GraphVAE, OperationEmbedding, VAEConfig
 from naslib_oe.spaces import ArchDAG, EnasSpace, NB101Space, NB201Space
 
@@ -202,18 +203,61 @@ def test_checkpoint_round_trip_and_mismatch(tmp_path):
         VAEConfig.from_dict({"hiden": 3})
 
 
-def test_perfectly_trained_toy_model_reproduces_its_graphs():
-    space = NB101Space()
-    dags = space.sample_many(4, np.random.default_rng(2))
+def toy_fit(space, dags, steps):
+    """A small VAE fit to ``dags`` with z = mu, so that decoding ``mu`` gives them back."""
     torch.manual_seed(0)
     model = GraphVAE(space, VAEConfig(hidden=32, latent=4, op_embedding_dim=4, beta=0.0))
     batch = space.collate(dags)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(300):
+    for _ in range(steps):
         opt.zero_grad()
         mu, _ = model.encode(batch)
         vertex_ll, edge_ll = model.decoder.log_likelihood(mu, batch)  # deterministic: z = mu
         (-(vertex_ll + edge_ll).sum()).backward()
         opt.step()
+    return model, batch
+
+
+def test_perfectly_trained_toy_model_reproduces_its_graphs():
+    space = NB101Space()
+    dags = space.sample_many(4, np.random.default_rng(2))
+    model, batch = toy_fit(space, dags, 300)
     with torch.no_grad():
         assert model.decode(model.encode(batch)[0]).to_dags() == dags
+
+
+@pytest.mark.parametrize("space, steps", [(EnasSpace(), 25), (NB101Space(), 60)], ids=["enas", "nb101"])
+def test_generation_log_prob_matches_decoding_frequencies(space, steps):
+    dags = space.sample_many(3, np.random.default_rng(5))
+    model, batch = toy_fit(space, dags, steps)  # part-trained: match probabilities between 0 and 1
+    with torch.no_grad():
+        z = model.encode(batch)[0]
+        p = model.decoder.generation_log_prob(z, batch).exp()
+        draws = 4000
+        decoded = model.decode(z.repeat(draws, 1), stochastic=True, generator=torch.Generator().manual_seed(0))
+    freq = exact_matches(decoded, batch[torch.arange(3).repeat(draws)]).view(draws, 3).double().mean(0)
+    assert ((p > 0.05) & (p < 0.95)).any(), p  # the check below is informative
+    torch.testing.assert_close(freq, p.double(), atol=float(4 * (0.25 / draws) ** 0.5), rtol=0)
+    # a graph the decoder cannot produce: the output vertex skipping a vertex without successors
+    broken = dags[0].adj.copy()
+    loose = [u for u in range(dags[0].n_nodes - 1) if not broken[u, :-1].any()]
+    broken[loose[0], -1] = False
+    impossible = space.collate([ArchDAG(dags[0].ops, broken)])
+    assert model.decoder.generation_log_prob(z[:1], impossible).item() == float("-inf")
+
+
+def test_reconstruction_by_likelihood_agrees_with_literal_decoding():
+    space = EnasSpace()
+    dags = space.sample_many(3, np.random.default_rng(5))
+    model, _ = toy_fit(space, dags, 25)
+    with torch.no_grad():
+        model.to_logvar.weight.zero_()
+        model.to_logvar.bias.fill_(-6.0)  # a narrow posterior: z stays near mu, where p(G | z) is moderate
+    kwargs = dict(encode_times=20, decode_times=50, seed=1)
+    by_likelihood = reconstruction_accuracy(model, dags, method="likelihood", **kwargs)
+    by_decoding = reconstruction_accuracy(model, dags, method="decode", **kwargs)
+    assert 0.05 < by_decoding < 0.95
+    assert abs(by_likelihood - by_decoding) < 0.05
+    assert reconstruction_accuracy(model, dags, method="likelihood", **kwargs) == by_likelihood  # seeded
+    with pytest.raises(ValueError, match="reconstruction method"):
+        reconstruction_accuracy(model, dags, method="exact")

@@ -76,11 +76,11 @@ class DVAEDecoder(nn.Module):
         return self.edge_out((edge_src + new_proj).relu_()).squeeze(-1)  # in place: one [..., 4h] buffer fewer
 
     # --- teacher forcing -----------------------------------------------------------------
-    def log_likelihood(self, z: torch.Tensor, batch: DAGBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-likelihood of ``batch`` given ``z``, under teacher forcing.
+    def _teacher_forced(self, z: torch.Tensor, batch: DAGBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Log-probabilities of every decision along each graph's own path (padding not masked).
 
-        Shapes: ``z [B, latent]`` -> ``(vertex_ll [B], edge_ll [B])``. Positions after a
-        graph's output vertex are masked out.
+        Returns ``type_logp [B, n-1]`` (the true type of vertices 1 .. n-1), ``edge_logp [B, P]``
+        (the true decision on each edge ``src -> dst``) and ``dst [P]``; ``src`` is :meth:`_pair_sources`.
         """
         n = batch.max_nodes
         if n > self.max_nodes:
@@ -96,17 +96,14 @@ class DVAEDecoder(nn.Module):
             sent_so_far.append(sent(self.gru, self.message, states[v], v))
         h = torch.stack(states, 1)    # [B, n-1, h]
         s = torch.stack(sent_so_far, 1)  # [B, n-1, 4h]
-        real = torch.arange(1, n, device=z.device) < batch.n_nodes[:, None]  # [B, n-1]: vertex 1.. exists
 
         log_p = torch.log_softmax(self.add_vertex(h), -1)                    # predicts vertices 1 .. n-1
-        target = batch.ops[:, 1:].clamp(max=log_p.shape[-1] - 1)             # pad -> any id, masked below
-        vertex_ll = (log_p.gather(2, target[..., None]).squeeze(2) * real).sum(1)
+        target = batch.ops[:, 1:].clamp(max=log_p.shape[-1] - 1)             # pad -> any id, masked later
+        type_logp = log_p.gather(2, target[..., None]).squeeze(2)
 
         # Edge src -> dst is decided after the new vertex has seen its true edges from src+1 .. dst-1.
         # Pairs are built from index arithmetic alone: boolean masks would sync with the device.
-        first_src = torch.arange(n - 1, device=z.device)  # edges dst-1 -> dst: nothing seen yet, so
-        first_dst = first_src + 1                          # the state depends on the type only
-        later_src, later_dst = torch.triu_indices(n, n, 2, device=z.device)    # dst - src >= 2, [P']
+        (first_src, later_src), (first_dst, later_dst) = self._pairs(n, z.device)
         u = torch.arange(n - 1, device=z.device)
         between = (later_src[:, None] < u) & (u < later_dst[:, None])        # [P', n-1]
         seen_weights = adj[:, : n - 1, later_dst].transpose(1, 2) * between  # [B, P', n-1]
@@ -117,9 +114,68 @@ class DVAEDecoder(nn.Module):
         first_proj = type_proj.index_select(0, batch.ops[:, 1:].flatten()).view(len(z), n - 1, -1)
         src, dst = torch.cat([first_src, later_src]), torch.cat([first_dst, later_dst])
         logits = self._edge_logits(self.edge_src(h).index_select(1, src), torch.cat([first_proj, later_proj], 1))
-        bce = F.binary_cross_entropy_with_logits(logits, adj[:, src, dst], reduction="none")
-        edge_ll = -(bce * real[:, dst - 1]).sum(1)
-        return vertex_ll, edge_ll
+        edge_logp = -F.binary_cross_entropy_with_logits(logits, adj[:, src, dst], reduction="none")
+        return type_logp, edge_logp, dst
+
+    @staticmethod
+    def _pairs(n: int, device: torch.device) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+        """Edge slots ``((first_src, later_src), (first_dst, later_dst))`` of ``n`` vertices.
+
+        ``first``: the slots ``dst-1 -> dst``, decided before the new vertex has seen any edge,
+        so its state depends on its type only; ``later``: ``dst - src >= 2``.
+        """
+        first_src = torch.arange(n - 1, device=device)
+        later_src, later_dst = torch.triu_indices(n, n, 2, device=device)
+        return (first_src, later_src), (first_src + 1, later_dst)
+
+    def _pair_sources(self, n: int, device: torch.device) -> torch.Tensor:
+        (first_src, later_src), _ = self._pairs(n, device)
+        return torch.cat([first_src, later_src])
+
+    def log_likelihood(self, z: torch.Tensor, batch: DAGBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-likelihood of ``batch`` given ``z``, under teacher forcing (D-VAE's training loss).
+
+        Shapes: ``z [B, latent]`` -> ``(vertex_ll [B], edge_ll [B])``. Positions after a
+        graph's output vertex are masked out.
+        """
+        type_logp, edge_logp, dst = self._teacher_forced(z, batch)
+        real = torch.arange(1, batch.max_nodes, device=z.device) < batch.n_nodes[:, None]  # [B, n-1]
+        return (type_logp * real).sum(1), (edge_logp * real[:, dst - 1]).sum(1)
+
+    @torch.no_grad()
+    def generation_log_prob(self, z: torch.Tensor, batch: DAGBatch) -> torch.Tensor:
+        """``[B]``: log-probability that ``generate(z, stochastic=True)`` returns exactly each graph.
+
+        Stochastic generation draws every vertex type and edge independently given the path
+        so far, so along a graph's own path its probability is the product of the
+        teacher-forced probabilities, except where :meth:`generate` forces a decision: the
+        last position is ``output``, and the output vertex takes every vertex without
+        successors (all of its edges, unless ``predict_output_edges``). Those decisions have
+        probability 1 when the graph follows the rule and 0 when it does not. ``-inf`` marks
+        a graph that generation cannot produce.
+        """
+        type_logp, edge_logp, dst = self._teacher_forced(z, batch)
+        n, device = batch.max_nodes, z.device
+        src = self._pair_sources(n, device)
+        position = torch.arange(1, n, device=device)
+        real = position < batch.n_nodes[:, None]                                   # [B, n-1]
+        sampled_type = real & (position < self.max_nodes - 1)
+        out = batch.n_nodes - 1                                                    # the output vertex
+        ends_right = (batch.ops.gather(1, out[:, None]).squeeze(1) == OUTPUT_ID) & \
+            ((batch.ops[:, 1:] != OUTPUT_ID) | ~real | (position == out[:, None])).all(1)
+        # a vertex without successors before the output vertex is "loose"
+        before_out = torch.arange(n, device=device) < out[:, None]                 # [B, N]
+        loose = ~(batch.adj & before_out[:, None, :]).any(-1)                      # [B, N]
+        loose_src, true_edge = loose[:, src], batch.adj[:, src, dst]              # [B, P]
+        to_out = dst == out[:, None]                                               # [B, P]
+        impossible = torch.full_like(edge_logp, float("-inf"))
+        if self.predict_output_edges:
+            forced = to_out & loose_src                                            # the edge must be there
+            edge_terms = torch.where(forced, torch.where(true_edge, 0.0, impossible), edge_logp)
+        else:
+            edge_terms = torch.where(to_out, torch.where(true_edge == loose_src, 0.0, impossible), edge_logp)
+        log_prob = torch.where(sampled_type, type_logp, 0.0).sum(1) + torch.where(real[:, dst - 1], edge_terms, 0.0).sum(1)
+        return torch.where(ends_right, log_prob, float("-inf"))
 
     # --- generation ----------------------------------------------------------------------
     @torch.no_grad()
