@@ -55,7 +55,7 @@ RECONSTRUCTION_METHODS = ("likelihood", "decode")
 
 @torch.no_grad()
 def reconstruction_accuracy(model: GraphVAE, dags: Sequence[ArchDAG], encode_times: int = 10,
-                            decode_times: int = 10, batch_size: int = 1024, seed: int = 0,
+                            decode_times: int = 10, batch_size: int = 256, seed: int = 0,
                             progress: bool = False, method: str = "likelihood") -> float:
     """D-VAE's reconstruction accuracy of ``dags`` (stochastic encode and decode; see the module docstring)."""
     if method not in RECONSTRUCTION_METHODS:

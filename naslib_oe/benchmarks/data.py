@@ -185,12 +185,15 @@ def locate(key: str, path: str | os.PathLike | None = None, allow_download: bool
         if found is not None:
             verify(found, spec)
             return found
-    if spec.url is not None and allow_download:
-        return download(spec, cache_dir() / spec.relpath)
     how = (
         f"set {ENV_DATA} to a folder that holds {spec.relpath}, copy it into "
         f"{cache_dir() / spec.relpath}, or pass its path explicitly"
     )
+    if spec.url is not None and allow_download:
+        try:
+            return download(spec, cache_dir() / spec.relpath)
+        except OSError as err:  # offline, DNS, refused: urllib's URLError is an OSError
+            looked.append(f"download from {spec.url} failed ({err})")
     raise DataNotFoundError(
         f"cannot find {spec.relpath} ({spec.description}). Looked in: " + "; ".join(looked) + f". To fix: {how}."
     )
