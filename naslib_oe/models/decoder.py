@@ -76,11 +76,12 @@ class DVAEDecoder(nn.Module):
         return self.edge_out((edge_src + new_proj).relu_()).squeeze(-1)  # in place: one [..., 4h] buffer fewer
 
     # --- teacher forcing -----------------------------------------------------------------
-    def _teacher_forced(self, z: torch.Tensor, batch: DAGBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _teacher_forced(self, z: torch.Tensor,
+                        batch: DAGBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Log-probabilities of every decision along each graph's own path (padding not masked).
 
         Returns ``type_logp [B, n-1]`` (the true type of vertices 1 .. n-1), ``edge_logp [B, P]``
-        (the true decision on each edge ``src -> dst``) and ``dst [P]``; ``src`` is :meth:`_pair_sources`.
+        (the true decision on each edge slot ``src -> dst``), and ``src [P]`` and ``dst [P]``.
         """
         n = batch.max_nodes
         if n > self.max_nodes:
@@ -115,7 +116,7 @@ class DVAEDecoder(nn.Module):
         src, dst = torch.cat([first_src, later_src]), torch.cat([first_dst, later_dst])
         logits = self._edge_logits(self.edge_src(h).index_select(1, src), torch.cat([first_proj, later_proj], 1))
         edge_logp = -F.binary_cross_entropy_with_logits(logits, adj[:, src, dst], reduction="none")
-        return type_logp, edge_logp, dst
+        return type_logp, edge_logp, src, dst
 
     @staticmethod
     def _pairs(n: int, device: torch.device) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
@@ -128,17 +129,13 @@ class DVAEDecoder(nn.Module):
         later_src, later_dst = torch.triu_indices(n, n, 2, device=device)
         return (first_src, later_src), (first_src + 1, later_dst)
 
-    def _pair_sources(self, n: int, device: torch.device) -> torch.Tensor:
-        (first_src, later_src), _ = self._pairs(n, device)
-        return torch.cat([first_src, later_src])
-
     def log_likelihood(self, z: torch.Tensor, batch: DAGBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-likelihood of ``batch`` given ``z``, under teacher forcing (D-VAE's training loss).
 
         Shapes: ``z [B, latent]`` -> ``(vertex_ll [B], edge_ll [B])``. Positions after a
         graph's output vertex are masked out.
         """
-        type_logp, edge_logp, dst = self._teacher_forced(z, batch)
+        type_logp, edge_logp, _, dst = self._teacher_forced(z, batch)
         real = torch.arange(1, batch.max_nodes, device=z.device) < batch.n_nodes[:, None]  # [B, n-1]
         return (type_logp * real).sum(1), (edge_logp * real[:, dst - 1]).sum(1)
 
@@ -154,9 +151,8 @@ class DVAEDecoder(nn.Module):
         probability 1 when the graph follows the rule and 0 when it does not. ``-inf`` marks
         a graph that generation cannot produce.
         """
-        type_logp, edge_logp, dst = self._teacher_forced(z, batch)
+        type_logp, edge_logp, src, dst = self._teacher_forced(z, batch)
         n, device = batch.max_nodes, z.device
-        src = self._pair_sources(n, device)
         position = torch.arange(1, n, device=device)
         real = position < batch.n_nodes[:, None]                                   # [B, n-1]
         sampled_type = real & (position < self.max_nodes - 1)
