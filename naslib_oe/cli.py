@@ -4,12 +4,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
+
+from naslib_oe.errors import ConfigError, NaslibOEError
 
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
+    import os
+
     from naslib_oe.benchmarks.data import ENV_DATA, cache_dir, data_status
 
     rows = data_status()
@@ -17,6 +22,13 @@ def _cmd_data(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r.relpath:<28} {r.checksum:<9} {r.source:<24} {r.path or '-'}")
     print(f"\nlooked in: ${ENV_DATA} (set it to a folder of benchmark files), then the cache {cache_dir()}")
+    folder = os.environ.get(ENV_DATA)
+    if folder and not Path(folder).expanduser().is_dir():
+        print(f"${ENV_DATA} points to {folder}, which does not exist", file=sys.stderr)
+        return 1
+    if not any(r.path for r in rows):
+        print(f"no benchmark file was found; set ${ENV_DATA} to the folder that holds them", file=sys.stderr)
+        return 1
     return 1 if any(r.checksum == "MISMATCH" for r in rows) else 0
 
 
@@ -38,8 +50,9 @@ def _setup_with_model(args: argparse.Namespace):
     from naslib_oe import pipeline
 
     s = pipeline.setup(args.config, args.set)
-    ckpt = Path(args.checkpoint) if args.checkpoint else s.model_path
-    return s, ckpt, pipeline.load_vae(s, ckpt)
+    if args.checkpoint:  # a file or zoo:<name>, as if it were the config's checkpoint
+        s.settings.checkpoint = args.checkpoint
+    return s, s.model_path, pipeline.load_vae(s)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -47,7 +60,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     s, ckpt, model = _setup_with_model(args)
     metrics = pipeline.evaluate(s, model, predictive=not args.no_predictive)
-    out = Path(args.out) if args.out else ckpt.parent / "metrics.json"
+    out = Path(args.out) if args.out else s.output_dir / "metrics.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"checkpoint": str(ckpt), **metrics}, indent=2))
     print(f"wrote {out}")
     return 0
@@ -57,7 +71,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from naslib_oe import pipeline
 
     s, ckpt, model = _setup_with_model(args)
-    out = Path(args.out) if args.out else ckpt.parent / f"search_seed{s.cfg['seed']}"
+    out = Path(args.out) if args.out else s.output_dir / f"search_seed{s.cfg['seed']}"
     pipeline.search(s, model, out)
     print(f"wrote {out / 'trajectory.jsonl'} and {out / 'search.json'}")
     return 0
@@ -110,6 +124,22 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_zoo(args: argparse.Namespace) -> int:
+    from naslib_oe.zoo_publish import publish, zoo_table
+
+    if args.publish:
+        from naslib_oe import pipeline
+
+        if not (args.config and args.train_dir):
+            raise ConfigError("--publish needs --config and --train-dir")
+        s = pipeline.setup(args.config, args.set)
+        command = args.command or "(not recorded)"
+        card = publish(s, args.publish, Path(args.train_dir), command, dtype=args.dtype)
+        print(f"published zoo:{card['name']} ({card['size_mb']} MB, sha256 {card['sha256'][:12]}...)")
+    print(zoo_table())
+    return 0
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", required=True, help="NASLib-style YAML config (see configs/)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -133,14 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="D-VAE protocol metrics of a trained VAE")
     _add_config_args(p)
-    p.add_argument("--checkpoint", help="model.pt to evaluate (default: the config's run folder)")
+    p.add_argument("--checkpoint", help="model file or zoo:<name> to evaluate (default: the config's run folder)")
     p.add_argument("--out", help="metrics JSON path (default: beside the checkpoint)")
     p.add_argument("--no-predictive", action="store_true", help="skip the GP predictive metrics")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("search", help="latent BO with a trained VAE; logs every query")
     _add_config_args(p)
-    p.add_argument("--checkpoint", help="model.pt to search with (default: the config's run folder)")
+    p.add_argument("--checkpoint", help="model file or zoo:<name> to search with (default: the config's run folder)")
     p.add_argument("--out", help="output folder (default: beside the checkpoint, search_seed{seed})")
     p.set_defaults(func=_cmd_search)
 
@@ -160,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="latent maps, embeddings, graph properties, interpolation: figures + report.md")
     _add_config_args(p)
     p.add_argument("--checkpoint", action="append", required=True,
-                   help="model.pt; give two (e.g. D-VAE and DVAE-EMB) to compare them side by side")
+                   help="model file or zoo:<name>; give two (e.g. D-VAE and DVAE-EMB) to compare them side by side")
     p.add_argument("--out", required=True, help="folder for the figures and report.md")
     p.add_argument("--run", help="a search or compare run folder: draw its best architectures")
     p.add_argument("--points", type=int, default=2000, help="table architectures in the latent maps (default 2000)")
@@ -183,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
     # listed for --help only: main() hands its arguments to naslib_oe.naslib.runner untouched
     sub.add_parser("naslib-run", help="NASLib's Trainer with oe_dvae registered (needs NASLib): --config F [KEY VALUE ...]")
 
+    p = sub.add_parser("zoo", help="list the shipped trained models (zoo:<name>) with their headline metrics")
+    p.add_argument("--publish", metavar="NAME", help="maintainers: store --train-dir's model as zoo model NAME, "
+                                                    "evaluate the stored weights and write its card")
+    p.add_argument("--config", help="with --publish: the config it was trained with")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="with --publish: overrides")
+    p.add_argument("--train-dir", help="with --publish: the training run folder (model + train_state.pt)")
+    p.add_argument("--command", help="with --publish: the exact training command, for the card")
+    p.add_argument("--dtype", default="float16", help="with --publish: stored precision (default float16)")
+    p.set_defaults(func=_cmd_zoo)
+
     p = sub.add_parser("plot", help="redraw a compare run's aggregates and plot from its logs")
     p.add_argument("run_dir")
     p.set_defaults(func=_cmd_plot)
@@ -190,9 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from naslib_oe.benchmarks.data import DataError
-    from naslib_oe.config import ConfigError
-
+    # third-party modules (PyG, GPyTorch) call torch.jit.script at import: its deprecation
+    # warning says nothing to our users, so the command line hides it (the library does not)
+    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*is deprecated", category=FutureWarning)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["naslib-run"]:  # NASLib-style KEY VALUE overrides: the runner parses them
         from naslib_oe.naslib.runner import main as runner_main
@@ -201,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError, FileNotFoundError, FileExistsError, ValueError) as err:
+    except (NaslibOEError, FileNotFoundError, FileExistsError, ValueError) as err:
         print(f"naslib-oe {args.verb}: {err}", file=sys.stderr)
         return 2
 

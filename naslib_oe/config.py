@@ -16,16 +16,13 @@ from typing import Any, Sequence
 import yaml
 
 from naslib_oe.bo import BOSettings
+from naslib_oe.errors import ConfigError
 from naslib_oe.models import VAEConfig
 from naslib_oe.spaces import canonical_space_name
 from naslib_oe.training import TrainConfig
 
 DEFAULTS: dict[str, Any] = {"search_space": "enas", "dataset": "cifar10", "optimizer": "oe_dvae", "seed": 0,
                             "out_dir": "runs", "search": {}}
-
-
-class ConfigError(ValueError):
-    """A config file or override that cannot be used; the message names the file and key."""
 
 
 def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:

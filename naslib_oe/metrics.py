@@ -94,12 +94,14 @@ def prior_decodes(model: GraphVAE, train_latents: torch.Tensor, n_points: int = 
 
 @dataclass
 class VAEMetrics:
-    reconstruction: float
-    validity: float
-    uniqueness: float
-    novelty: float
-    n_test: int
-    n_prior_decodes: int
+    """The D-VAE protocol's four ratios, with the counts behind them."""
+
+    reconstruction: float  # share of exact matches over test graphs x encodes x decodes
+    validity: float        # share of valid prior decodes
+    uniqueness: float      # distinct architectures per valid prior decode
+    novelty: float         # valid prior decodes not in the training set, per valid decode
+    n_test: int            # test graphs behind the reconstruction accuracy
+    n_prior_decodes: int   # decodes behind validity, uniqueness and novelty: n_points x decode_times
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

@@ -12,11 +12,13 @@ from typing import Any, Sequence
 
 import torch
 
+from naslib_oe import zoo
 from naslib_oe.benchmarks import TabularBenchmark, load_benchmark
 from naslib_oe.benchmarks.evaluators import Evaluator, make_evaluator
 from naslib_oe.benchmarks.surrogate import SurrogateQuality
 from naslib_oe.bo import BOSettings, Prior, SearchResult, predictive_performance, run_search
 from naslib_oe.config import OESettings, load_config, oe_settings, run_dir
+from naslib_oe.errors import CheckpointError
 from naslib_oe.metrics import evaluate_vae
 from naslib_oe.models import GraphVAE
 from naslib_oe.training import FINAL_MODEL, VAEData, resolve_device, train_vae, vae_data
@@ -32,9 +34,18 @@ class Setup:
     data: VAEData
 
     @property
-    def model_path(self) -> Path:
-        """The checkpoint to use: ``search.oe_dvae.checkpoint``, else the run folder's model."""
-        return Path(self.settings.checkpoint or run_dir(self.cfg, self.settings) / FINAL_MODEL)
+    def model_path(self) -> str | Path:
+        """The checkpoint to use: ``search.oe_dvae.checkpoint`` (a path or ``zoo:<name>``), else the run folder's model."""
+        ckpt = self.settings.checkpoint
+        if ckpt and zoo.is_zoo_name(ckpt):
+            return ckpt
+        return Path(ckpt or run_dir(self.cfg, self.settings) / FINAL_MODEL)
+
+    @property
+    def output_dir(self) -> Path:
+        """Where results about the model go: beside a checkpoint file, or the run folder for a zoo model."""
+        path = self.model_path
+        return run_dir(self.cfg, self.settings) if isinstance(path, str) else path.parent
 
 
 def setup(config: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> Setup:
@@ -55,11 +66,12 @@ def train(s: Setup, out: Path | None = None, resume: bool = False, progress: boo
     return model
 
 
-def load_vae(s: Setup, path: Path | None = None) -> GraphVAE:
+def load_vae(s: Setup, path: str | Path | None = None) -> GraphVAE:
+    """The VAE at ``path`` (a file or ``zoo:<name>``; default :attr:`Setup.model_path`) for the config's space."""
     path = path or s.model_path
-    if not path.is_file():
-        raise FileNotFoundError(f"no trained model at {path}: run `naslib-oe train` with this config "
-                                f"first, or set search.oe_dvae.checkpoint")
+    if not zoo.is_zoo_name(path) and not Path(path).is_file():
+        raise CheckpointError(f"no trained model at {path}: run `naslib-oe train` with this config first, set "
+                              f"search.oe_dvae.checkpoint, or use a shipped model ({', '.join(zoo.PREFIX + n for n in zoo.available()) or 'none yet'})")
     return GraphVAE.load(path, s.bench.space, map_location=resolve_device(s.settings.train.device))
 
 

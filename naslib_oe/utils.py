@@ -1,16 +1,62 @@
 """Small helpers shared across layers."""
 from __future__ import annotations
 
+import hashlib
+import types
+import typing
 from dataclasses import fields
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """``value`` as the field's declared scalar type, or a ``ValueError`` naming ``key``.
+
+    YAML 1.1 reads ``1e-3`` as a string, so numeric strings are accepted for float fields;
+    an int field takes only whole numbers (``1.5`` and ``"abc"`` are refused).
+    """
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    options = typing.get_args(annotation) if union else (annotation,)
+    if value is None and type(None) in options:
+        return None
+    if float in options:
+        if isinstance(value, bool):
+            raise ValueError(f"{key} must be a number, got {value!r}")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{key} must be a number, got {value!r}") from None
+    if int in options:
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+            raise ValueError(f"{key} must be a whole number, got {value!r}")
+        return int(value)
+    if bool in options and not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, got {value!r}")
+    if str in options and not isinstance(value, str):
+        raise ValueError(f"{key} must be a string, got {value!r}")
+    return value
+
+
 def dataclass_from_dict(cls: type[T], values: dict[str, Any], what: str) -> T:
-    """Build a settings dataclass, naming unknown keys instead of a bare ``TypeError``."""
+    """Build a settings dataclass from config values: unknown keys named, scalars typed.
+
+    Raises ``ValueError`` naming the key for an unknown key or a value of the wrong type;
+    the dataclass's own ``__post_init__`` then checks ranges.
+    """
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     unknown = set(values) - known
     if unknown:
         raise ValueError(f"unknown {what} {sorted(unknown)}; known: {sorted(known)}")
-    return cls(**values)
+    hints = typing.get_type_hints(cls)
+    return cls(**{k: _coerce(v, hints[k], k) for k, v in values.items()})
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -171,6 +171,11 @@ def test_rounds_cap_and_settings_errors(nb201_bench):
         BOSettings(budget=5, num_init=10)
     with pytest.raises(ValueError, match="unknown bo settings"):
         BOSettings.from_dict({"budgett": 5})
+    with pytest.raises(ValueError, match="bo.acq must be one of"):  # at load time, before any query
+        BOSettings.from_dict({"acq": "foo"})
+    with pytest.raises(ValueError, match="budget must be a whole number"):
+        BOSettings.from_dict({"budget": "many"})
+    assert BOSettings.from_dict({"budget": 20.0, "num_init": 5}).budget == 20
     with pytest.raises(ValueError, match="pool"):
         LatentBO(vae, BOSettings(proposal="pool"), pool=None)
 

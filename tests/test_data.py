@@ -127,8 +127,13 @@ def test_data_status_and_cli(isolated, monkeypatch, data_dir, capsys):
     out = capsys.readouterr().out
     assert out.count(" ok ") == 3 and "$NASLIB_OE_DATA" in out
     monkeypatch.delenv("NASLIB_OE_DATA")
-    assert main(["data"]) == 0
-    assert "not found (downloadable)" in capsys.readouterr().out
+    assert main(["data"]) == 1  # nothing found is not a success
+    captured = capsys.readouterr()
+    assert "not found (downloadable)" in captured.out and "no benchmark file was found" in captured.err
+    monkeypatch.setenv("NASLIB_OE_DATA", str(isolated / "nowhere"))
+    assert main(["data"]) == 1
+    assert "which does not exist" in capsys.readouterr().err
+    monkeypatch.delenv("NASLIB_OE_DATA")
     bad = isolated / "cache" / "nb201"
     bad.mkdir(parents=True)
     (bad / "nb201_table.csv").write_text("x")

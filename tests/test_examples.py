@@ -31,3 +31,25 @@ def test_run_enas_smoke(tmp_path, data_dir):
     for png in results["best_pngs"]:
         assert Image.open(png).size[0] > 100
     assert "surrogate" in proc.stdout
+
+
+def test_run_enas_uses_the_shipped_model(tmp_path, data_dir):
+    """The main job's default model: the zoo's DVAE-EMB, loaded (sha256-checked) instead of trained."""
+    import pytest
+
+    from naslib_oe import zoo
+
+    if "enas-dvae-emb" not in zoo.available():
+        pytest.skip("zoo:enas-dvae-emb is not shipped in this checkout")
+    out = tmp_path / "enas"
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "run_enas.py"), "--smoke", "--checkpoint",
+                           "zoo:enas-dvae-emb", "--out", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "NASLIB_OE_DATA": str(data_dir)},
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "zoo:enas-dvae-emb" in proc.stdout and not (out / "vae").exists()  # nothing was trained
+    results = json.loads((out / "results.json").read_text())
+    card = zoo.get("enas-dvae-emb").card
+    assert results["metrics"]["vae"]["validity"] > 0.9 and card["metrics"]["vae"]["validity"] > 0.9
+    summary = (out / "summary.md").read_text()
+    assert "| predictive RMSE" in summary and "paper (DVAE-EMB)" in summary

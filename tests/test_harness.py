@@ -14,6 +14,7 @@ from naslib_oe.cli import main
 from naslib_oe.config import ConfigError, load_config
 from naslib_oe.harness import compare, load_run, markdown_table, plot_run, read_trajectory, trial_paths
 from naslib_oe.harness.aggregate import Curve
+from naslib_oe.training import FINAL_MODEL
 
 NB201_CFG = ("search_space: nasbench201\ndataset: cifar10\nout_dir: {out}\nsearch:\n  oe_dvae:\n"
              "    model: {{hidden: 16, latent: 4}}\n    train: {{epochs: 1, batch_size: 512, device: cpu}}\n"
@@ -71,6 +72,8 @@ def test_markdown_table_hand_made():
     table = markdown_table(run, [curve], budgets=(1, 3, 25))
     assert "| x | 2 | 90.00 ± 0.00 | 93.00 ± 1.00 |" in table  # s.e. = std(ddof=1)/sqrt(2) = 1
     assert "25 queries" not in table
+    table = markdown_table({**run, "budget": 2}, [curve], budgets=(1, 25))  # a budget off the report list
+    assert "| optimizer | seeds | 1 queries | 2 queries |" in table and "| x | 2 | 90.00 ± 0.00 | 91.00 ± 0.00 |" in table
 
 
 def test_crashed_trial_is_reported_and_others_finish(cfg_file, tmp_path, monkeypatch):
@@ -134,7 +137,7 @@ def test_oe_dvae_in_the_harness_with_workers(cfg_file, tmp_path):
     result = compare(cfg, ["oe_dvae", "rs"], seeds=2, budget=10, run_dir=tmp_path / "run", workers=2,
                      progress=False)
     assert not result.failed, result.failed[0].error if result.failed else ""
-    assert (tmp_path / "run" / "vae" / "model.pt").is_file()  # trained once, shared by the trials
+    assert (tmp_path / "run" / "vae" / FINAL_MODEL).is_file()  # trained once, shared by the trials
     _, curves = load_run(tmp_path / "run")
     assert {c.optimizer: len(c.seeds) for c in curves} == {"oe_dvae": 2, "rs": 2}
     assert main(["plot", str(tmp_path / "run")]) == 0
@@ -151,3 +154,19 @@ def test_ray_backend(cfg_file, tmp_path):
     assert inline.outcomes[0].status == "done"
     same = [r.arch for r in read_trajectory(trial_paths(tmp_path / "ray", "rs", 0)[0])]
     assert same == [r.arch for r in read_trajectory(trial_paths(tmp_path / "inline", "rs", 0)[0])]
+
+
+def test_a_run_folder_has_one_writer_and_bad_arguments_touch_nothing(cfg_file, tmp_path):
+    from naslib_oe.harness.lock import RunLockedError, locked_run_dir
+
+    cfg = load_config(cfg_file)
+    run = tmp_path / "run"
+    with locked_run_dir(run):  # another process's compare, as far as the lock can tell
+        with pytest.raises(RunLockedError, match=f"in use by another naslib-oe process \\(pid {os.getpid()}\\)"):
+            compare(cfg, ["rs"], 1, 5, run, progress=False)
+    assert not (run / "run.json").exists()
+    assert compare(cfg, ["rs"], 1, 5, run, progress=False).failed == []  # released: now it runs
+    for seeds, budget, workers in ((0, 5, 1), (1, 0, 1), (1, -5, 1), (1, 5, 0), (1, 5, -3)):
+        with pytest.raises(ConfigError, match="at least one seed, a budget >= 1 and workers >= 1"):
+            compare(cfg, ["rs"], seeds, budget, tmp_path / "bad", workers=workers, progress=False)
+    assert not (tmp_path / "bad").exists()

@@ -3,6 +3,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from naslib_oe.errors import CheckpointError
+
 from naslib_oe.metrics import exact_matches, reconstruction_accuracy
 from naslib_oe.models import GraphVAE, OperationEmbedding, VAEConfig
 from naslib_oe.spaces import ArchDAG, EnasSpace, NB101Space, NB201Space
@@ -184,23 +186,58 @@ def test_learned_and_onehot_differ_only_in_the_embedding():
 def test_checkpoint_round_trip_and_mismatch(tmp_path):
     space = NB201Space()
     model = small_model(space).float()
-    path = model.save(tmp_path / "m.pt")
+    path = model.save(tmp_path / "m.safetensors")
+    assert path.read_bytes()[:4] != b"PK\x03\x04"  # safetensors, not a pickle zip
     loaded = GraphVAE.load(path)
     assert loaded.config == model.config and loaded.space.name == "nasbench201"
+    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), name
     z = torch.randn(5, SMALL["latent"])
     assert torch.equal(model.decode(z).ops, loaded.decode(z).ops)
-    with pytest.raises(ValueError, match="trained on the nasbench201 space, not on enas"):
+    with pytest.raises(CheckpointError, match="trained on the nasbench201 space, not on enas"):
         GraphVAE.load(path, space="enas")
-    ckpt = torch.load(path, weights_only=False)
-    ckpt["vocab"] = ckpt["vocab"][::-1]
-    torch.save(ckpt, tmp_path / "bad.pt")
-    with pytest.raises(ValueError, match="vocabulary"):
+    header = model.header()
+    header["vocab"] = header["vocab"][::-1]
+    torch.save({**header, "state_dict": model.state_dict()}, tmp_path / "bad.pt")  # the old container, plain values
+    with pytest.raises(CheckpointError, match="vocabulary"):
         GraphVAE.load(tmp_path / "bad.pt")
     torch.save({"weights": 1}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="not a naslib_oe GraphVAE checkpoint"):
+    with pytest.raises(CheckpointError, match="not a naslib_oe GraphVAE checkpoint"):
         GraphVAE.load(tmp_path / "other.pt")
     with pytest.raises(ValueError, match="unknown model settings"):
         VAEConfig.from_dict({"hiden": 3})
+
+
+class _Payload:
+    """An object whose unpickling would run code."""
+
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+def test_loading_never_unpickles_code_and_names_bad_files(tmp_path, capsys):
+    model = small_model(NB201Space())
+    torch.save({**model.header(), "state_dict": model.state_dict(), "extra": _Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError, match="refusing to unpickle"):
+        GraphVAE.load(tmp_path / "evil.pt")
+    assert "unpickled!" not in capsys.readouterr().out
+    good = model.save(tmp_path / "m.safetensors").read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(good[: len(good) // 2])
+    (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 100)
+    for name in ("cut.safetensors", "junk.safetensors"):
+        with pytest.raises(CheckpointError, match=name):
+            GraphVAE.load(tmp_path / name)
+    with pytest.raises(CheckpointError, match="no such model file"):
+        GraphVAE.load(tmp_path / "missing.safetensors")
+
+
+def test_fp16_storage_round_trips_within_half_precision(tmp_path):
+    model = small_model(NB201Space()).float()
+    half = GraphVAE.load(model.save(tmp_path / "h.safetensors", dtype=torch.float16))
+    assert (tmp_path / "h.safetensors").stat().st_size < 0.6 * model.save(tmp_path / "f.safetensors").stat().st_size
+    for (name, a), (_, b) in zip(model.state_dict().items(), half.state_dict().items()):
+        assert b.dtype == a.dtype, name  # cast back to the model's precision
+        torch.testing.assert_close(b, a.half().float(), rtol=0, atol=0, msg=name)
 
 
 def toy_fit(space, dags, steps):

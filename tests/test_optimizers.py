@@ -5,6 +5,7 @@ import torch
 
 from naslib_oe.benchmarks.evaluators import TableEvaluator
 from naslib_oe.models import GraphVAE, VAEConfig
+from naslib_oe.errors import ConfigError
 from naslib_oe.optimizers import OPTIMIZERS, LocalSearch, Problem, RegularizedEvolution, build_optimizer
 
 SMALL_OE = {"search": {"oe_dvae": {"bo": {"num_init": 5, "batch_size": 5, "proposal": "pool"}}}}
@@ -108,3 +109,14 @@ def test_oe_dvae_reads_its_config_keys(problem, small_vae):
     with pytest.raises(Exception, match="unknown keys"):
         build_optimizer("oe_dvae", {"search": {"oe_dvae": {"bogus": 1}}})
     assert np.isfinite(opt.test_statistics())
+
+
+def test_baselines_read_naslibs_keys_from_the_search_section():
+    """One config drives our re/ls and NASLib's: population_size, sample_size and num_init."""
+    cfg = {"search": {"population_size": 12, "sample_size": 4, "num_init": 7, "k": 10}}
+    re = build_optimizer("re", cfg)
+    assert (re.population_size, re.sample_size) == (12, 4)
+    assert build_optimizer("ls", cfg).num_init == 7
+    assert build_optimizer("re", {"search": {}}).population_size == 50  # the NB201 paper's default
+    with pytest.raises(ConfigError, match="NASLib's keys directly under search"):
+        build_optimizer("re", {"search": {"re": {"population_size": 5}}})

@@ -1,4 +1,5 @@
 import json
+import math
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from naslib_oe.cli import main
 from naslib_oe.metrics import evaluate_vae, exact_matches, novelty, uniqueness, validity
 from naslib_oe.models import GraphVAE, VAEConfig
 from naslib_oe.spaces import ArchDAG, EnasSpace, NB201Space
-from naslib_oe.training import TRAIN_STATE, TrainConfig, TrainStep, train_vae, vae_data
+from naslib_oe.errors import CheckpointError
+from naslib_oe.training import FINAL_MODEL, TRAIN_STATE, TrainConfig, TrainStep, make_scheduler, train_vae, vae_data
 
 TINY = VAEConfig(hidden=32, latent=8, op_embedding_dim=4)
 
@@ -18,10 +20,11 @@ def fresh(space, seed=0):
     return GraphVAE(space, TINY)
 
 
-def test_resume_after_kill_equals_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("recipe", ["fast", "paper"])
+def test_resume_after_kill_equals_uninterrupted_run(tmp_path, recipe):
     space = NB201Space()
     dags = space.sample_many(48, np.random.default_rng(0))
-    cfg = TrainConfig(epochs=3, batch_size=16, lr=1e-3, checkpoint_every=1, device="cpu")
+    cfg = TrainConfig.named(recipe, epochs=3, batch_size=16, lr=1e-3, checkpoint_every=1, device="cpu")
     whole = fresh(space)
     history = train_vae(whole, dags, cfg, out_dir=tmp_path / "a", progress=False)
 
@@ -32,17 +35,41 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path):
     parts = fresh(space)
     with pytest.raises(KeyboardInterrupt):
         train_vae(parts, dags, cfg, out_dir=tmp_path / "b", progress=False, on_batch=kill)
-    assert torch.load(tmp_path / "b" / TRAIN_STATE, weights_only=False)["epoch"] == 0
+    assert torch.load(tmp_path / "b" / TRAIN_STATE, weights_only=True)["epoch"] == 0  # no pickled objects
     resumed = fresh(space, seed=123)  # whatever it starts from, the checkpoint decides
     history_b = train_vae(resumed, dags, cfg, out_dir=tmp_path / "b", resume=True, progress=False)
     assert [h["loss"] for h in history_b] == [h["loss"] for h in history]
     for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
         assert torch.equal(a, b), name
     with pytest.raises(ValueError, match="different settings"):
-        train_vae(fresh(space), dags, TrainConfig(epochs=4, lr=5e-4, device="cpu"), out_dir=tmp_path / "b",
+        train_vae(fresh(space), dags, TrainConfig.named(recipe, epochs=4, lr=5e-4, device="cpu"), out_dir=tmp_path / "b",
                   resume=True, progress=False)
-    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+    with pytest.raises(CheckpointError, match="no training state"):
         train_vae(fresh(space), dags, cfg, out_dir=tmp_path / "c", resume=True, progress=False)
+
+
+def test_recipes_fill_unset_keys_and_schedules_follow_their_definition():
+    paper = TrainConfig.from_dict({"recipe": "paper", "epochs": 5})
+    assert (paper.epochs, paper.lr, paper.schedule, paper.lr_patience) == (5, 1e-4, "plateau", 10)
+    fast = TrainConfig.from_dict({"lr": "2.0e-3"})  # YAML 1.1 reads 2e-3 as a string
+    assert (fast.recipe, fast.lr, fast.schedule, fast.epochs) == ("fast", 2e-3, "constant", 8)
+    cfg = TrainConfig(epochs=2, lr=1e-2, schedule="cosine", warmup_steps=10, final_lr=1e-4)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr)
+    scheduler = make_scheduler(optimizer, cfg, steps_per_epoch=50)  # 100 steps, warm-up 10
+    lrs = []
+    for _ in range(100):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert lrs[0] == pytest.approx(1e-4) and lrs[10] == pytest.approx(1e-2)
+    assert all(a < b for a, b in zip(lrs[:10], lrs[1:11]))          # warm-up rises
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))          # cosine falls
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)    # ... to final_lr
+    assert lrs[55] == pytest.approx(1e-4 + (1e-2 - 1e-4) * 0.5 * (1 + math.cos(math.pi * 45 / 90)))
+    for bad in ({"recipe": "slow"}, {"epochs": 1.5}, {"lr": "abc"}, {"batch_size": 0}, {"epochs": -1},
+                {"schedule": "linear"}, {"device": "gpu"}):
+        with pytest.raises(ValueError):
+            TrainConfig.from_dict(bad)
 
 
 def test_train_step_is_one_adam_step_of_the_loss():
@@ -128,7 +155,7 @@ def test_evaluate_protocol_and_cli(tmp_path, capsys):
                    "    predictive_seeds: 2\n    bo: {gp: {steps: 5, num_inducing: 20}}\n" % tmp_path)
     assert main(["train", "--config", str(cfg)]) == 0
     run = tmp_path / "nasbench201" / "vae_learned_dvae"
-    assert (run / "model.pt").is_file() and (run / TRAIN_STATE).is_file()
+    assert (run / FINAL_MODEL).is_file() and (run / TRAIN_STATE).is_file()
     assert main(["evaluate", "--config", str(cfg)]) == 0
     out = json.loads((run / "metrics.json").read_text())
     assert set(out["vae"]) >= {"reconstruction", "validity", "uniqueness", "novelty"}

@@ -44,7 +44,7 @@ def analyze(config: str | Path, checkpoints: Sequence[str | Path], out: str | Pa
     acc_all = bench.column(Metric.VAL_ACCURACY, s.cfg.get("dataset"))
     rows = np.random.default_rng(seed).choice(len(bench), min(n_points, len(bench)), replace=False)
     dags, acc = [bench.dags[i] for i in rows], acc_all[rows]
-    models = [pipeline.load_vae(s, Path(c)) for c in checkpoints]
+    models = [pipeline.load_vae(s, c) for c in checkpoints]
     lines = [f"# Analysis: {space.name} ({bench.name})", "",
              f"Checkpoints: {', '.join(f'`{c}`' for c in checkpoints)}. Accuracy: validation, in %.", ""]
 

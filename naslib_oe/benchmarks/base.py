@@ -16,6 +16,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from naslib_oe.errors import NaslibOEError
 from naslib_oe.spaces import ArchDAG, SearchSpace
 
 
@@ -61,14 +62,14 @@ def canonical_dataset(name: str) -> str:
         raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(set(DATASET_ALIASES.values()))}") from None
 
 
-class ArchitectureNotInBenchmark(KeyError):
+class ArchitectureNotInBenchmark(NaslibOEError, KeyError):
     """The queried architecture has no row in the table."""
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
 
 
-class MetricNotAvailable(KeyError):
+class MetricNotAvailable(NaslibOEError, KeyError):
     """The table has no value for this metric / dataset / budget."""
 
     def __str__(self) -> str:

@@ -14,7 +14,6 @@ corrupt download never leaves a half-written file in the cache.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -22,11 +21,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from naslib_oe.errors import NaslibOEError
+from naslib_oe.utils import sha256_of
+
 ENV_DATA = "NASLIB_OE_DATA"
 ENV_CACHE = "NASLIB_OE_CACHE"
 
 
-class DataError(RuntimeError):
+class DataError(NaslibOEError, RuntimeError):
     """Base class of benchmark-data problems."""
 
 
@@ -89,14 +91,6 @@ def cache_dir() -> Path:
         return Path(os.environ[ENV_CACHE]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "naslib_oe"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify(path: Path, spec: DataFile) -> None:

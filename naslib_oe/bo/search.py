@@ -28,7 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator
-from naslib_oe.bo.acquisition import optimize_batch, select_from_pool
+from naslib_oe.bo.acquisition import ACQUISITIONS, optimize_batch, select_from_pool
 from naslib_oe.bo.proposals import decode_most_frequent
 from naslib_oe.bo.surrogate import GPSettings, fit_gp
 from naslib_oe.models import GraphVAE
@@ -62,6 +62,8 @@ class BOSettings:
             self.gp = GPSettings.from_dict(self.gp)
         if self.proposal not in ("decode", "pool"):
             raise ValueError(f"bo.proposal must be 'decode' or 'pool', not {self.proposal!r}")
+        if self.acq.lower() not in ACQUISITIONS:  # checked here, before any query is spent
+            raise ValueError(f"bo.acq must be one of {sorted(ACQUISITIONS)}, not {self.acq!r}")
         if self.budget < 1 or self.batch_size < 1 or self.num_init < 0 or self.decode_samples < 1:
             raise ValueError("bo.budget, batch_size and decode_samples must be positive, num_init >= 0")
         if self.num_init > self.budget:

@@ -34,10 +34,11 @@ from gpytorch.mlls import ExactMarginalLogLikelihood, VariationalELBO
 from gpytorch.settings import cholesky_jitter
 from linear_operator.utils.errors import NanError, NotPSDError
 
+from naslib_oe.errors import NaslibOEError
 from naslib_oe.utils import dataclass_from_dict
 
 
-class SurrogateFitError(RuntimeError):
+class SurrogateFitError(NaslibOEError, RuntimeError):
     """The GP could not be fit to the data, even with more jitter."""
 
 
@@ -140,7 +141,8 @@ def fit_gp(x: torch.Tensor, y: torch.Tensor, settings: GPSettings | None = None,
                 model.fit_jitter = jitter  # reused by later predictions
                 return model
             errors.append(f"jitter {jitter:g}: NaN predictions")
-        except (NotPSDError, NanError, ModelFittingError, RuntimeError) as err:
+        except (NotPSDError, NanError, ModelFittingError, torch.linalg.LinAlgError) as err:
+            # numerical failures only: out-of-memory errors and shape bugs keep their traceback
             errors.append(f"jitter {jitter:g}: {type(err).__name__}: {str(err).splitlines()[0]}")
         jitter *= 10
     raise SurrogateFitError(f"the {kind} GP failed to fit {len(x)} points after "

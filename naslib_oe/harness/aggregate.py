@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from naslib_oe.harness.runfile import read_run_file
 from naslib_oe.harness.trajectory import read_trajectory
 
 REPORT_BUDGETS = (25, 50, 100, 150)
@@ -44,7 +45,7 @@ def load_run(run_dir: str | Path) -> tuple[dict, list[Curve]]:
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").is_file():
         raise FileNotFoundError(f"{run_dir} is not a harness run folder (no run.json)")
-    run = json.loads((run_dir / "run.json").read_text())
+    run = read_run_file(run_dir)
     budget = run["budget"]
     curves = []
     for folder in sorted(p for p in (run_dir / "trials").glob("*") if p.is_dir()):
@@ -77,7 +78,8 @@ def write_csv(run: dict, curves: list[Curve], path: Path) -> Path:
 
 def markdown_table(run: dict, curves: list[Curve], budgets: tuple[int, ...] = REPORT_BUDGETS) -> str:
     """Incumbent test accuracy (mean ± s.e.) at selected query budgets; validation where no test exists."""
-    budgets = tuple(b for b in budgets if b <= run["budget"]) or (run["budget"],)
+    # the run's own budget is always a column, whatever the report budgets are
+    budgets = tuple(dict.fromkeys([b for b in budgets if b < run["budget"]] + [run["budget"]]))
     use_test = all(not np.isnan(c.incumbent_test).all() for c in curves)
     what = "test accuracy of the incumbent" if use_test else "best validation accuracy"
     lines = [f"{what} (%), mean ± standard error; optimum {run['optimum']:.2f} ({run['optimum_metric']})", "",

@@ -31,10 +31,11 @@ from tqdm.auto import tqdm
 from naslib_oe.benchmarks import Metric, MetricNotAvailable, TabularBenchmark, load_benchmark
 from naslib_oe.benchmarks.evaluators import make_evaluator
 from naslib_oe.config import ConfigError, oe_settings
+from naslib_oe.harness.lock import locked_run_dir
+from naslib_oe.harness.runfile import RUN_FILE, read_run_file
 from naslib_oe.harness.trajectory import TrajectoryRecord, TrajectoryWriter, read_trajectory, trial_paths
 from naslib_oe.optimizers import NASLIB_PREFIX, Problem, build_optimizer, is_known, optimizer_names
 
-RUN_FILE = "run.json"
 PACKAGES = ("naslib_oe", "torch", "torch_geometric", "gpytorch", "botorch", "numpy", "scipy", "scikit-learn")
 
 
@@ -140,7 +141,7 @@ def prepare_run_dir(run_dir: Path, cfg: dict[str, Any], budget: int, bench: Tabu
     path = run_dir / RUN_FILE
     experiment = json.loads(json.dumps(_experiment(cfg, budget), default=str))  # as stored
     if path.is_file():
-        stored = json.loads(path.read_text())
+        stored = read_run_file(run_dir)
         if {k: stored.get(k) for k in experiment} != experiment:
             raise ConfigError(f"{run_dir} holds another experiment (its config or budget differ from this "
                               f"one); use another --out, or the same config and budget")
@@ -191,7 +192,7 @@ def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequenc
     """Run every (optimizer, seed) trial of one experiment and aggregate what has finished.
 
     ``oe_dvae`` needs a trained VAE: ``search.oe_dvae.checkpoint``, or one is trained once
-    here (``run_dir/vae/model.pt``) and shared by all of its trials.
+    here (``run_dir/vae/model.safetensors``) and shared by all of its trials.
     """
     unknown = [o for o in optimizers if not is_known(o)]
     if unknown:
@@ -205,14 +206,24 @@ def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequenc
             raise ConfigError(f"{NASLIB_PREFIX}* optimizers are NASLib's own: {err}") from None
     if backend not in ("process", "ray"):
         raise ConfigError(f"unknown backend {backend!r}; expected 'process' or 'ray'")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list or budget < 1 or workers < 1:
+        raise ConfigError(f"compare needs at least one seed, a budget >= 1 and workers >= 1 "
+                          f"(got {len(seed_list)} seeds, budget {budget}, {workers} workers)")
     run_dir = Path(run_dir)
     settings = oe_settings(cfg)
+    with locked_run_dir(run_dir):
+        return _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, workers, backend,
+                               ray_address, resume, progress)
+
+
+def _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, workers, backend, ray_address, resume,
+                    progress) -> CompareResult:
     bench = _benchmark(cfg["search_space"], settings.data_path)  # shared with inline trials
     prepare_run_dir(run_dir, cfg, budget, bench)
     trial_cfg = cfg
     if "oe_dvae" in optimizers and not settings.checkpoint:
         trial_cfg = _with_shared_vae(cfg, settings, bench, run_dir / "vae")
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     threads = 1 if (workers > 1 or backend == "ray") else None
     specs = [TrialSpec(str(run_dir), trial_cfg, opt, seed, budget, resume, threads)
              for opt in optimizers for seed in seed_list]

@@ -16,12 +16,12 @@ import torch
 from torch import nn
 
 from naslib_oe.models.decoder import DVAEDecoder
+from naslib_oe.errors import CheckpointError
+from naslib_oe.models.checkpoint import CHECKPOINT_FORMAT, read_checkpoint, write_weights
 from naslib_oe.models.embedding import OperationEmbedding
 from naslib_oe.models.registry import build_encoder
 from naslib_oe.spaces import ArchDAG, DAGBatch, SearchSpace, get_space
 from naslib_oe.utils import dataclass_from_dict
-
-CHECKPOINT_FORMAT = 1
 
 
 @dataclass
@@ -36,12 +36,15 @@ class VAEConfig:
     bidirectional: bool = True
     gcn_layers: int = 3
     beta: float = 0.005
+    logvar_init: float = 0.0       # initial bias of the posterior log-variance (0: D-VAE's default init)
 
     def __post_init__(self) -> None:
         if self.op_embedding not in ("learned", "onehot"):
             raise ValueError(f"op_embedding must be 'learned' or 'onehot', got {self.op_embedding!r}")
         if self.op_embedding_dim < 1 or self.hidden < 1 or self.latent < 1:
             raise ValueError(f"sizes must be positive: {self}")
+        if self.beta < 0:
+            raise ValueError(f"beta must be >= 0, got {self.beta}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "VAEConfig":
@@ -73,6 +76,9 @@ class GraphVAE(nn.Module):
                                      gcn_layers=cfg.gcn_layers)
         self.to_mu = nn.Linear(cfg.hidden, cfg.latent)
         self.to_logvar = nn.Linear(cfg.hidden, cfg.latent)
+        if cfg.logvar_init:
+            # a narrow initial posterior lets the decoder read z from the first step instead of noise
+            nn.init.constant_(self.to_logvar.bias, cfg.logvar_init)
         self.decoder = DVAEDecoder(self.embedding, cfg.hidden, cfg.latent, space.max_nodes,
                                    predict_output_edges=space.predict_output_edges)
 
@@ -131,15 +137,24 @@ class GraphVAE(nn.Module):
 
     # --- persistence ----------------------------------------------------------------------
     def checkpoint_dict(self) -> dict[str, Any]:
-        return {"format": CHECKPOINT_FORMAT, "space": self.space.name, "vocab": list(self.space.vocab),
-                "max_nodes": self.space.max_nodes, "config": asdict(self.config), "state_dict": self.state_dict()}
+        """Everything :meth:`from_checkpoint_dict` needs: plain values and tensors only (no pickle)."""
+        return {**self.header(), "state_dict": self.state_dict()}
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the model, its config and the search-space vocabulary (atomically)."""
+    def header(self) -> dict[str, Any]:
+        """The model's description without weights: format, space, vocabulary and config."""
+        return {"format": CHECKPOINT_FORMAT, "space": self.space.name, "vocab": list(self.space.vocab),
+                "max_nodes": self.space.max_nodes, "config": asdict(self.config)}
+
+    def save(self, path: str | os.PathLike, dtype: torch.dtype | None = None) -> Path:
+        """Write the weights as safetensors with the :meth:`header` as metadata (atomically).
+
+        ``dtype`` (e.g. ``torch.float16``) stores floating-point weights at that precision;
+        they are cast back to the model's precision on load.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save(self.checkpoint_dict(), tmp)
+        write_weights(self.state_dict(), self.header(), tmp, dtype)
         os.replace(tmp, path)
         return path
 
@@ -147,26 +162,32 @@ class GraphVAE(nn.Module):
     def from_checkpoint_dict(cls, ckpt: dict[str, Any], space: SearchSpace | str | None = None,
                              source: str = "<checkpoint>") -> "GraphVAE":
         if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{source}: not a naslib_oe GraphVAE checkpoint (format {CHECKPOINT_FORMAT})")
+            raise CheckpointError(f"{source}: not a naslib_oe GraphVAE checkpoint (format {CHECKPOINT_FORMAT})")
         if isinstance(space, str):
             space = get_space(space)
         if space is None:
             space = get_space(ckpt["space"])
         if space.name != ckpt["space"]:
-            raise ValueError(f"{source}: the model was trained on the {ckpt['space']} space, "
-                             f"not on {space.name}; train one for {space.name} or pass the matching config")
+            raise CheckpointError(f"{source}: the model was trained on the {ckpt['space']} space, "
+                                  f"not on {space.name}; train one for {space.name} or pass the matching config")
         if list(space.vocab) != ckpt["vocab"] or space.max_nodes != ckpt["max_nodes"]:
-            raise ValueError(f"{source}: operation vocabulary {ckpt['vocab']} (max {ckpt['max_nodes']} vertices) "
-                             f"does not match the space's {list(space.vocab)} (max {space.max_nodes})")
+            raise CheckpointError(f"{source}: operation vocabulary {ckpt['vocab']} (max {ckpt['max_nodes']} vertices) "
+                                  f"does not match the space's {list(space.vocab)} (max {space.max_nodes})")
         model = cls(space, VAEConfig.from_dict(ckpt["config"]))
-        model.load_state_dict(ckpt["state_dict"])
+        try:
+            model.load_state_dict(ckpt["state_dict"])
+        except RuntimeError as err:  # missing keys or size mismatches: a file that disagrees with its own header
+            raise CheckpointError(f"{source}: the weights do not fit the model its header describes: {err}") from None
         return model
 
     @classmethod
     def load(cls, path: str | os.PathLike, space: SearchSpace | str | None = None,
              map_location: str | torch.device = "cpu") -> "GraphVAE":
-        """Load a checkpoint; fails clearly if it belongs to another space or vocabulary."""
-        ckpt = torch.load(path, map_location=map_location, weights_only=False)
-        if isinstance(ckpt, dict) and "model" in ckpt and "format" not in ckpt:  # a training checkpoint
-            ckpt = ckpt["model"]
-        return cls.from_checkpoint_dict(ckpt, space, source=str(path)).to(map_location)
+        """Load a model file, a training state or a ``zoo:<name>``; never unpickles code.
+
+        Fails with :class:`~naslib_oe.errors.CheckpointError` when the file is missing,
+        corrupt, unsafe, or belongs to another space or vocabulary.
+        """
+        source = str(path)
+        ckpt = read_checkpoint(path)
+        return cls.from_checkpoint_dict(ckpt, space, source=source).to(map_location)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.optimizers.base import BlackBoxOptimizer, LocalMetaOptimizer, Problem, Query
 from naslib_oe.optimizers.baselines import LocalSearch, RandomSearch, RegularizedEvolution
 from naslib_oe.optimizers.oe_dvae import OEDVAE
@@ -29,7 +30,8 @@ def optimizer_names() -> list[str]:
 
 def build_optimizer(name: str, config: Mapping[str, Any] | None = None, seed: int = 0, **kwargs) -> BlackBoxOptimizer:
     """An optimizer by name. ``oe_dvae`` reads ``config`` (``seed`` is set into it); the
-    baselines read their settings from ``config["search"][name]`` when present."""
+    baselines read NASLib's keys in ``config["search"]`` (``population_size``, ``sample_size``
+    for ``re``; ``num_init`` for ``ls``), so that ours and NASLib's run with the same settings."""
     if not is_known(name):
         raise KeyError(f"unknown optimizer {name!r}; expected one of {optimizer_names()}")
     config = dict(config or {})
@@ -39,7 +41,11 @@ def build_optimizer(name: str, config: Mapping[str, Any] | None = None, seed: in
         return NASLibWrapped(name[len(NASLIB_PREFIX):], config, seed)
     if name == "oe_dvae":
         return OEDVAE({**config, "seed": seed}, **kwargs)
-    options = dict((config.get("search") or {}).get(name) or {})
+    search = config.get("search") or {}
+    if isinstance(search.get(name), Mapping):
+        raise ConfigError(f"search.{name}: our {name} reads NASLib's keys directly under search "
+                          f"({', '.join(OPTIMIZERS[name].NASLIB_KEYS) or 'none'}), not a search.{name} section")
+    options = {key: search[key] for key in OPTIMIZERS[name].NASLIB_KEYS if key in search}
     return OPTIMIZERS[name](seed=seed, dataset=config.get("dataset"), **options, **kwargs)
 
 

@@ -15,6 +15,7 @@ class RandomSearch(BlackBoxOptimizer):
     """Uniformly random new architectures."""
 
     name = "rs"
+    NASLIB_KEYS: tuple[str, ...] = ()
 
     def propose(self) -> ArchDAG:
         return self.random_new()
@@ -28,6 +29,7 @@ class RegularizedEvolution(BlackBoxOptimizer):
     """
 
     name = "re"
+    NASLIB_KEYS = ("population_size", "sample_size")  # read from the config's search section
 
     def __init__(self, seed: int = 0, population_size: int = 50, sample_size: int = 25, mutation_tries: int = 100,
                  dataset: str | None = None):
@@ -59,6 +61,7 @@ class LocalSearch(BlackBoxOptimizer):
     whole neighbourhood, move to the best neighbour if it improves, else restart at random."""
 
     name = "ls"
+    NASLIB_KEYS = ("num_init",)  # read from the config's search section
 
     def __init__(self, seed: int = 0, num_init: int = 10, dataset: str | None = None):
         super().__init__(seed, dataset)

@@ -14,13 +14,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from naslib_oe.errors import NaslibOEError
 from naslib_oe.spaces.dag import ArchDAG, DAGBatch
 
 INPUT_ID = 0
 OUTPUT_ID = 1
 
 
-class InvalidArchitecture(ValueError):
+class InvalidArchitecture(NaslibOEError, ValueError):
     """A native encoding or DAG that is not a member of the search space."""
 
 
