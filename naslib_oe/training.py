@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from naslib_oe.benchmarks import EnasBenchmark, Metric, TabularBenchmark
 from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.models import GraphVAE, LossTerms
+from naslib_oe.models.checkpoint import load_plain
 from naslib_oe.spaces import ArchDAG, DAGBatch
 from naslib_oe.utils import dataclass_from_dict
 
@@ -80,10 +81,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        recipe = values.get("recipe", "fast")
-        if recipe not in RECIPES:
-            raise ValueError(f"train.recipe must be one of {sorted(RECIPES)}, not {recipe!r}")
-        return dataclass_from_dict(cls, {**RECIPES[recipe], **values}, "training settings")
+        preset = RECIPES.get(values.get("recipe", "fast"), {})  # an unknown name fails in __post_init__
+        return dataclass_from_dict(cls, {**preset, **values}, "training settings")
 
     @classmethod
     def named(cls, recipe: str, **overrides: Any) -> "TrainConfig":
@@ -197,12 +196,9 @@ def _save_state(path: Path, model: GraphVAE, optimizer, scheduler, epoch: int, h
 
 def load_train_state(path: Path, device: torch.device) -> dict[str, Any]:
     """A ``train_state.pt``, read with ``weights_only=True`` (tensors and plain values, never code)."""
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except Exception as err:  # unpickling, zip and I/O errors all mean the same to the user
-        raise CheckpointError(f"{path}: cannot read this training state ({type(err).__name__}: "
-                              f"{str(err).splitlines()[0] if str(err) else 'no detail'}); delete it to start over") from None
-    missing = [k for k in ("model", "optimizer", "scheduler", "epoch", "history", "train_config") if k not in state]
+    state = load_plain(path, device)
+    missing = [k for k in ("model", "optimizer", "scheduler", "epoch", "history", "train_config")
+               if not isinstance(state, dict) or k not in state]
     if missing:
         raise CheckpointError(f"{path}: not a naslib_oe training state (missing {missing})")
     return state

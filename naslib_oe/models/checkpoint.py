@@ -56,15 +56,20 @@ def _read_safetensors(path: Path) -> dict[str, Any]:
     return {**header, "state_dict": state}
 
 
-def _read_torch_zip(path: Path) -> dict[str, Any]:
+def load_plain(path: Path, map_location: str | torch.device = "cpu") -> Any:
+    """A ``torch.save`` file read with ``weights_only=True``; a :class:`CheckpointError` otherwise."""
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         raise CheckpointError(f"{path}: holds pickled objects other than tensors and plain values; refusing to "
                               f"unpickle it (that could run code). Re-create it with this version of naslib_oe. "
                               f"({str(err).splitlines()[0]})") from None
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as err:
         raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated?): {err}") from None
+
+
+def _read_torch_zip(path: Path) -> dict[str, Any]:
+    ckpt = load_plain(path)
     if isinstance(ckpt, dict) and "model" in ckpt and "format" not in ckpt:  # a training state
         ckpt = ckpt["model"]
     return ckpt
