@@ -31,7 +31,9 @@ import numpy as np
 from naslib_oe import pipeline
 from naslib_oe.analysis import save_dags_png
 from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator
+from naslib_oe.errors import NaslibOEError
 from naslib_oe.training import TRAIN_STATE
+from naslib_oe.utils import writable_dir
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "enas.yaml"
 
@@ -47,10 +49,6 @@ MODES = {
     "paper": ["search.oe_dvae.train={recipe: paper}"],
     "default": ["search.oe_dvae.predictive_seeds=2", *REDUCED_BO],
     "train": ["search.oe_dvae.predictive_seeds=2", *REDUCED_BO],
-    "smoke": [
-        "search.oe_dvae.bo.budget=50", "search.oe_dvae.bo.batch_size=25", "search.oe_dvae.bo.decode_samples=50",
-        "search.oe_dvae.bo.gp.steps=150",
-    ],
     "smoke": [
         "search.oe_dvae.model={hidden: 64, latent: 16}",
         "search.oe_dvae.train={epochs: 1, lr: 3.0e-3}",
@@ -146,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     if name == "smoke":
         s.data.train, s.data.train_y = s.data.train[:SMOKE_TRAIN_GRAPHS], s.data.train_y[:SMOKE_TRAIN_GRAPHS]
     out = Path(args.out or Path(s.cfg["out_dir"]) / "run_enas" / name)
-    out.mkdir(parents=True, exist_ok=True)
+    writable_dir(out)
 
     checkpoint = args.checkpoint or (ZOO_MODEL if name == "default" else None)
     print(f"== 1. DVAE-EMB ({name} settings): {checkpoint or 'training'}")
@@ -159,15 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     print(metrics_table(metrics))
     print("== 3. latent BO")
     bo = s.settings.bo
-    evaluator = pipeline.configured_evaluator(s)
-    result, search = pipeline.search(s, model, out, evaluator_and_quality=evaluator)
-    random_results = random_baseline(s, evaluator[0], len(result.records), s.cfg["seed"])
+    problem = pipeline.configured_problem(s, store=out)
+    result, search = pipeline.search(s, model, out, problem=problem)
+    random_results = random_baseline(s, problem.evaluator, len(result.records), s.cfg["seed"])
     random_values = [r.val_acc for r in random_results]
     n_sur_random = sum(r.surrogate for r in random_results)
     print("== 4. results")
-    quality = evaluator[1]
+    quality = problem.evaluator_quality
     table = summary_table(name, result.best_by_round(), random_values, result.n_surrogate, n_sur_random,
                           bo.batch_size, quality.rmse if quality is not None else None)
+    table += f"\nThe BO's GP prior: {problem.prior_note}.\n"
     (out / "summary.md").write_text(table + f"\n## The VAE ({checkpoint or 'trained here'})\n\n" + metrics_table(metrics))
     print(table)
     best = sorted(result.records, key=lambda r: -r.val_acc)[:3]
@@ -187,4 +186,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except NaslibOEError as err:  # a bad setting or file: one line, as the CLI prints it
+        print(f"run_enas.py: {err}", file=sys.stderr)
+        sys.exit(2)

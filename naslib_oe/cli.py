@@ -112,12 +112,31 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (checked before any work starts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_ints(text: str) -> list[int]:
+    """argparse type: comma-separated training-set sizes, each >= 2 (a GP needs two points)."""
+    sizes = [_positive_int(part) for part in text.split(",") if part.strip()]
+    if not sizes or min(sizes) < 2:
+        raise argparse.ArgumentTypeError(f"training sizes must be whole numbers >= 2, got {text!r}")
+    return sizes
+
+
 def _cmd_predictors(args: argparse.Namespace) -> int:
     from naslib_oe import pipeline
 
     s = pipeline.setup(args.config, args.set)
     names = [n.strip() for n in args.predictors.split(",") if n.strip()]
-    sizes = [int(n) for n in args.train_sizes.split(",")]
+    sizes = args.train_sizes
     out = Path(args.out or Path(s.cfg["out_dir"]) / "predictors" / f"{s.bench.space.name}_{s.cfg['dataset']}")
     pipeline.predictor_comparison(s, names, sizes, args.seeds, out, test_size=args.test_size, head=args.head,
                                   checkpoints={"oe": args.checkpoint, "dvae": args.onehot_checkpoint})
@@ -178,9 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.add_argument("--optimizers", default="oe_dvae,rs,re,ls", help="comma-separated (default: oe_dvae,rs,re,ls); with NASLib installed also "
                         "naslib-rs, naslib-re, naslib-ls, naslib-bananas, naslib-npenas")
-    p.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per optimizer (default 10)")
-    p.add_argument("--budget", type=int, default=150, help="queries per trial (default 150)")
-    p.add_argument("--workers", type=int, default=1, help="parallel trials in a local process pool")
+    p.add_argument("--seeds", type=_positive_int, default=10, help="seeds 0..N-1 per optimizer (default 10)")
+    p.add_argument("--budget", type=_positive_int, default=150, help="queries per trial (default 150)")
+    p.add_argument("--workers", type=_positive_int, default=1, help="parallel trials in a local process pool")
     p.add_argument("--backend", choices=["process", "ray"], default="process")
     p.add_argument("--ray-address", help="an existing Ray cluster (default: start a local Ray)")
     p.add_argument("--resume", action="store_true", help="skip finished trials, continue half-done ones")
@@ -201,9 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predictors", default="oe,dvae,adj_gp,adj_gbt",
                    help="comma-separated: oe (learned embeddings), dvae (one-hot), adj_gp, adj_gbt; with NASLib "
                         "also naslib-gcn, naslib-bonas, naslib-xgb, naslib-mlp, naslib-gp")
-    p.add_argument("--train-sizes", default="10,20,50,100,200,500", help="comma-separated training-set sizes")
-    p.add_argument("--seeds", type=int, default=10, help="training sets per size (default 10)")
-    p.add_argument("--test-size", type=int, default=1000, help="fixed test architectures (default 1000)")
+    p.add_argument("--train-sizes", type=_positive_ints, default="10,20,50,100,200,500",
+                   help="comma-separated training-set sizes, each >= 2")
+    p.add_argument("--seeds", type=_positive_int, default=10, help="training sets per size (default 10)")
+    p.add_argument("--test-size", type=_positive_int, default=1000, help="fixed test architectures (default 1000)")
     p.add_argument("--head", choices=["gp", "mlp"], default="gp", help="head on the VAE latents (default gp)")
     p.add_argument("--checkpoint", help="trained learned-embedding VAE for oe (default: train one, no labels)")
     p.add_argument("--onehot-checkpoint", help="trained one-hot VAE for dvae (default: train one, no labels)")
@@ -241,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (NaslibOEError, FileNotFoundError, FileExistsError, ValueError) as err:
+    except NaslibOEError as err:  # deliberate errors only: anything else is a bug and keeps its traceback
         print(f"naslib-oe {args.verb}: {err}", file=sys.stderr)
         return 2
 

@@ -23,6 +23,8 @@ from naslib_oe.training import TrainConfig
 
 DEFAULTS: dict[str, Any] = {"search_space": "enas", "dataset": "cifar10", "optimizer": "oe_dvae", "seed": 0,
                             "out_dir": "runs", "search": {}}
+#: top-level keys a config may have: ours and NASLib's (its runner also reads ``evaluation``)
+TOP_LEVEL_KEYS = frozenset(DEFAULTS) | {"evaluation", "dataset_api", "config_file", "data"}
 
 
 def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
@@ -69,6 +71,10 @@ def load_config(path: str | os.PathLike | None, overrides: Sequence[str] = ()) -
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"override {item!r} must look like key.path=value")
+        top = key.strip().split(".")[0]
+        if top not in cfg and top not in TOP_LEVEL_KEYS:  # a typo such as serach.epochs is not a new section
+            raise ConfigError(f"override {item!r}: unknown top-level key {top!r}; expected one of "
+                              f"{sorted(TOP_LEVEL_KEYS)}")
         _set(cfg, key.strip(), yaml.safe_load(text))
     try:
         cfg["search_space"] = canonical_space_name(str(cfg["search_space"]))

@@ -21,3 +21,7 @@ class CheckpointError(NaslibOEError, ValueError):
 
 class ZooError(CheckpointError):
     """An unknown ``zoo:`` name, or a zoo file whose sha256 does not match its card."""
+
+
+class RunFolderError(NaslibOEError, ValueError):
+    """A run folder (``compare``, ``search``) that cannot be used as asked: missing, corrupt or unfinished."""

@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 import torch
 from tqdm.auto import tqdm
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.models import GraphVAE
 from naslib_oe.spaces import ArchDAG, DAGBatch, SearchSpace
 
@@ -59,7 +60,7 @@ def reconstruction_accuracy(model: GraphVAE, dags: Sequence[ArchDAG], encode_tim
                             progress: bool = False, method: str = "likelihood") -> float:
     """D-VAE's reconstruction accuracy of ``dags`` (stochastic encode and decode; see the module docstring)."""
     if method not in RECONSTRUCTION_METHODS:
-        raise ValueError(f"reconstruction method must be one of {RECONSTRUCTION_METHODS}, not {method!r}")
+        raise ConfigError(f"reconstruction method must be one of {RECONSTRUCTION_METHODS}, not {method!r}")
     model.eval()
     gen = torch.Generator(device=model.device)
     gen.manual_seed(seed)

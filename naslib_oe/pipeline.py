@@ -10,18 +10,16 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-import torch
-
 from naslib_oe import zoo
 from naslib_oe.benchmarks import TabularBenchmark, load_benchmark
-from naslib_oe.benchmarks.evaluators import Evaluator, make_evaluator
-from naslib_oe.benchmarks.surrogate import SurrogateQuality
-from naslib_oe.bo import BOSettings, Prior, SearchResult, predictive_performance, run_search
+from naslib_oe.bo import BOSettings, SearchResult, predictive_performance, run_search
 from naslib_oe.config import OESettings, load_config, oe_settings, run_dir
-from naslib_oe.errors import CheckpointError
+from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.metrics import evaluate_vae
 from naslib_oe.models import GraphVAE
-from naslib_oe.training import FINAL_MODEL, VAEData, resolve_device, train_vae, vae_data
+from naslib_oe.problem import Problem, build_problem
+from naslib_oe.utils import writable_dir
+from naslib_oe.training import FINAL_MODEL, VAEData, fit_vae, resolve_device, vae_data
 
 
 @dataclass
@@ -57,13 +55,11 @@ def setup(config: str | Path | None, overrides: list[str] | tuple[str, ...] = ()
 
 def train(s: Setup, out: Path | None = None, resume: bool = False, progress: bool = True) -> GraphVAE:
     """Train the configured VAE on the training split and save it to ``out`` (or the run folder)."""
-    out = out or run_dir(s.cfg, s.settings)
-    torch.manual_seed(s.settings.train.seed)
-    model = GraphVAE(s.bench.space, s.settings.model)
+    out = writable_dir(out or run_dir(s.cfg, s.settings))
     print(f"training {s.settings.model.op_embedding}-embedding {s.settings.model.encoder} VAE on "
           f"{len(s.data.train)} {s.bench.space.name} graphs for {s.settings.train.epochs} epochs -> {out}")
-    train_vae(model, s.data.train, s.settings.train, out_dir=out, resume=resume, progress=progress)
-    return model
+    return fit_vae(s.bench.space, s.data.train, s.settings.model, s.settings.train, out_dir=out, resume=resume,
+                   progress=progress)
 
 
 def load_vae(s: Setup, path: str | Path | None = None) -> GraphVAE:
@@ -88,34 +84,37 @@ def evaluate(s: Setup, model: GraphVAE, predictive: bool = True, progress: bool 
     return out
 
 
-def configured_evaluator(s: Setup) -> tuple[Evaluator, SurrogateQuality | None]:
-    """The configured evaluator (``search.oe_dvae.evaluator``) and, for a surrogate, its quality."""
-    ev, quality = make_evaluator(s.bench, s.settings.evaluator, s.cfg.get("dataset"), seed=s.cfg["seed"])
-    if quality is not None:
-        print(quality)
-    return ev, quality
+def configured_problem(s: Setup, store: Path | None = None) -> Problem:
+    """The search problem of the config (:func:`naslib_oe.problem.build_problem`): its evaluator
+    (a surrogate is fit once from the config's seed and kept in ``store``) and its prior."""
+    settings = s.settings
+    problem = build_problem(s.bench, settings.evaluator, s.cfg.get("dataset"), seed=s.cfg["seed"],
+                            use_prior=settings.bo.use_prior, store=store)
+    if problem.evaluator_quality is not None:
+        print(problem.evaluator_quality)
+    print(f"prior: {problem.prior_note}")
+    return problem
 
 
 def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo: BOSettings | None = None,
-           evaluator_and_quality: tuple[Evaluator, SurrogateQuality | None] | None = None,
-           progress: bool = True) -> tuple[SearchResult, dict[str, Any]]:
+           problem: Problem | None = None, progress: bool = True) -> tuple[SearchResult, dict[str, Any]]:
     """Run latent BO as configured; logs every query to ``out_dir/trajectory.jsonl``.
 
-    Pass ``evaluator_and_quality`` (from :func:`configured_evaluator`) to reuse a fitted surrogate.
-    Returns the result and a summary dict (also written as ``out_dir/search.json``).
+    ``problem`` defaults to :func:`configured_problem` with ``out_dir`` as its store; pass one
+    to share a fitted surrogate. Returns the result and a summary dict (also written as
+    ``out_dir/search.json``).
     """
     bo = bo or s.settings.bo
     seed = s.cfg["seed"] if seed is None else seed
-    evaluator, quality = evaluator_and_quality or configured_evaluator(s)
-    # D-VAE's protocol: the GP also sees the training table (only ENAS has one apart from the benchmark)
-    prior = Prior(s.data.train, s.data.train_y) if bo.use_prior and s.bench.space.name == "enas" else None
-    out_dir.mkdir(parents=True, exist_ok=True)
+    problem = problem or configured_problem(s, store=out_dir)
+    evaluator, quality = problem.evaluator, problem.evaluator_quality
+    writable_dir(out_dir)
     log = out_dir / "trajectory.jsonl"
     log.unlink(missing_ok=True)  # a search run is one trajectory; the harness owns resuming
-    result = run_search(model, evaluator, bo, seed=seed, prior=prior, log_path=log, progress=progress)
+    result = run_search(model, evaluator, bo, seed=seed, prior=problem.prior, log_path=log, progress=progress)
     best = result.best
     summary = {
-        "config": s.cfg, "evaluator": repr(evaluator), "bo": asdict(bo), "seed": seed,
+        "config": s.cfg, "evaluator": repr(evaluator), "prior": problem.prior_note, "bo": asdict(bo), "seed": seed,
         "surrogate_quality": asdict(quality) if quality is not None else None,
         "queries": len(result.records), "surrogate_queries": result.n_surrogate,
         "best": best.as_dict(), "best_by_round": result.best_by_round(),
@@ -140,15 +139,13 @@ def comparison_vae(s: Setup, op_embedding: str, checkpoint: str | Path | None, p
     if checkpoint:
         vae = GraphVAE.load(checkpoint, s.bench.space, map_location=resolve_device(s.settings.train.device))
         if vae.config.op_embedding != op_embedding:
-            raise ValueError(f"{checkpoint} has {vae.config.op_embedding} operation embeddings; the "
+            raise CheckpointError(f"{checkpoint} has {vae.config.op_embedding} operation embeddings; the "
                              f"{'oe' if op_embedding == 'learned' else 'dvae'} predictor needs {op_embedding}")
         return vae
-    torch.manual_seed(s.settings.train.seed)
-    vae = GraphVAE(s.bench.space, replace(s.settings.model, op_embedding=op_embedding))
     print(f"training a {op_embedding}-embedding VAE on {len(s.bench)} {s.bench.space.name} architectures "
           f"(no accuracies) for {s.settings.train.epochs} epochs")
-    train_vae(vae, s.bench.dags, s.settings.train, progress=progress)
-    return vae
+    return fit_vae(s.bench.space, s.bench.dags, replace(s.settings.model, op_embedding=op_embedding),
+                   s.settings.train, progress=progress)
 
 
 def predictor_comparison(s: Setup, names: Sequence[str], train_sizes: Sequence[int], seeds: int, out_dir: Path,
@@ -166,7 +163,7 @@ def predictor_comparison(s: Setup, names: Sequence[str], train_sizes: Sequence[i
     naslib_names = [NASLIB_PREDICTOR_PREFIX + n for n in NASLIB_PREDICTORS]
     unknown = [n for n in names if n not in PREDICTORS and n not in naslib_names]
     if unknown:
-        raise ValueError(f"unknown predictors {unknown}; expected some of {list(PREDICTORS) + naslib_names}")
+        raise ConfigError(f"unknown predictors {unknown}; expected some of {list(PREDICTORS) + naslib_names}")
     checkpoints = checkpoints or {}
     space, dataset = s.bench.space, s.cfg.get("dataset")
     y = s.bench.column(Metric.VAL_ACCURACY, s.bench.resolve_dataset(dataset))

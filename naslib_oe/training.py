@@ -21,9 +21,9 @@ from tqdm.auto import tqdm
 
 from naslib_oe.benchmarks import EnasBenchmark, Metric, TabularBenchmark
 from naslib_oe.errors import CheckpointError, ConfigError
-from naslib_oe.models import GraphVAE, LossTerms
+from naslib_oe.models import GraphVAE, LossTerms, VAEConfig
 from naslib_oe.models.checkpoint import load_plain
-from naslib_oe.spaces import ArchDAG, DAGBatch
+from naslib_oe.spaces import ArchDAG, DAGBatch, SearchSpace
 from naslib_oe.utils import dataclass_from_dict
 
 TRAIN_STATE = "train_state.pt"
@@ -67,17 +67,17 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.checkpoint_every < 1:
-            raise ValueError(f"train.epochs, batch_size and checkpoint_every must be >= 1 "
+            raise ConfigError(f"train.epochs, batch_size and checkpoint_every must be >= 1 "
                              f"(got {self.epochs}, {self.batch_size}, {self.checkpoint_every})")
         if not self.lr > 0 or self.final_lr < 0 or self.warmup_steps < 0:
-            raise ValueError(f"train.lr must be > 0, final_lr >= 0 and warmup_steps >= 0 "
+            raise ConfigError(f"train.lr must be > 0, final_lr >= 0 and warmup_steps >= 0 "
                              f"(got {self.lr}, {self.final_lr}, {self.warmup_steps})")
         if self.recipe not in RECIPES:
-            raise ValueError(f"train.recipe must be one of {sorted(RECIPES)}, not {self.recipe!r}")
+            raise ConfigError(f"train.recipe must be one of {sorted(RECIPES)}, not {self.recipe!r}")
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"train.schedule must be one of {SCHEDULES}, not {self.schedule!r}")
+            raise ConfigError(f"train.schedule must be one of {SCHEDULES}, not {self.schedule!r}")
         if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
-            raise ValueError(f"train.device must be auto, cpu or cuda[:N], not {self.device!r}")
+            raise ConfigError(f"train.device must be auto, cpu or cuda[:N], not {self.device!r}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
@@ -202,6 +202,21 @@ def load_train_state(path: Path, device: torch.device) -> dict[str, Any]:
     if missing:
         raise CheckpointError(f"{path}: not a naslib_oe training state (missing {missing})")
     return state
+
+
+#: architectures sampled to pretrain a VAE on when there is no table of candidates
+PRETRAIN_SAMPLES = 20_000
+
+
+def fit_vae(space: SearchSpace, dags: Sequence[ArchDAG], model_config: VAEConfig, train_config: TrainConfig,
+            out_dir: str | os.PathLike | None = None, resume: bool = False, progress: bool = True) -> GraphVAE:
+    """A new :class:`GraphVAE` of ``model_config`` trained on ``dags``: the one way every entry
+    point (``train``, ``compare``'s shared VAE, ``OEDVAE``, ``OEPredictor``, ``predictors``)
+    makes a VAE, so that equal settings give equal weights. Seeded by ``train_config.seed``."""
+    torch.manual_seed(train_config.seed)
+    model = GraphVAE(space, model_config)
+    train_vae(model, dags, train_config, out_dir=out_dir, resume=resume, progress=progress)
+    return model
 
 
 def train_vae(

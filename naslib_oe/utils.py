@@ -8,6 +8,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from naslib_oe.errors import ConfigError, RunFolderError
+
 T = TypeVar("T")
 
 
@@ -23,19 +25,19 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
         return None
     if float in options:
         if isinstance(value, bool):
-            raise ValueError(f"{key} must be a number, got {value!r}")
+            raise ConfigError(f"{key} must be a number, got {value!r}")
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{key} must be a number, got {value!r}") from None
+            raise ConfigError(f"{key} must be a number, got {value!r}") from None
     if int in options:
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
-            raise ValueError(f"{key} must be a whole number, got {value!r}")
+            raise ConfigError(f"{key} must be a whole number, got {value!r}")
         return int(value)
     if bool in options and not isinstance(value, bool):
-        raise ValueError(f"{key} must be true or false, got {value!r}")
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
     if str in options and not isinstance(value, str):
-        raise ValueError(f"{key} must be a string, got {value!r}")
+        raise ConfigError(f"{key} must be a string, got {value!r}")
     return value
 
 
@@ -48,7 +50,7 @@ def dataclass_from_dict(cls: type[T], values: dict[str, Any], what: str) -> T:
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     unknown = set(values) - known
     if unknown:
-        raise ValueError(f"unknown {what} {sorted(unknown)}; known: {sorted(known)}")
+        raise ConfigError(f"unknown {what} {sorted(unknown)}; known: {sorted(known)}")
     hints = typing.get_type_hints(cls)
     return cls(**{k: _coerce(v, hints[k], k) for k, v in values.items()})
 
@@ -60,3 +62,18 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def writable_dir(path: str | Path) -> Path:
+    """``path`` as a folder this process can write into, created if needed, checked before any
+    work; :class:`~naslib_oe.errors.RunFolderError` names the folder otherwise."""
+    import os
+
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RunFolderError(f"cannot create the output folder {path}: {err.strerror or err}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise RunFolderError(f"the output folder {path} is not writable; pass another --out")
+    return path

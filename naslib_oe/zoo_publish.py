@@ -59,7 +59,10 @@ def publish(s, name: str, train_dir: Path, command: str, dtype: str = "float16",
     if dtype not in DTYPES:
         raise CheckpointError(f"--dtype must be one of {sorted(DTYPES)}, not {dtype!r}")
     state = load_train_state(train_dir / TRAIN_STATE, torch.device("cpu"))
-    model = GraphVAE.load(train_dir / FINAL_MODEL, s.bench.space)
+    if (train_dir / FINAL_MODEL).is_file():
+        model = GraphVAE.load(train_dir / FINAL_MODEL, s.bench.space)
+    else:  # stopped on a time budget: the model of the last finished epoch, which the state holds
+        model = GraphVAE.from_checkpoint_dict(state["model"], s.bench.space, source=str(train_dir / TRAIN_STATE))
     weights = zoo_dir / f"{name}.safetensors"
     model.save(weights, dtype=DTYPES[dtype])
     if weights.stat().st_size > MAX_BYTES:

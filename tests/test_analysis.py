@@ -52,6 +52,31 @@ def test_draw_writes_png(tmp_path):
     assert Image.open(png).size[1] > 200
 
 
+def test_drawing_keeps_every_edge_and_label_in_view():
+    """The ENAS cell with every skip edge (0 -> 6 is the longest) drawn on one axis."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from naslib_oe.analysis.draw import draw_dag
+
+    space = EnasSpace()
+    dag = space.to_dag([[0]] + [[i % 6] + [1] * i for i in range(1, 6)])
+    assert dag.adj[0, 6]
+    fig = Figure(figsize=(9, 4))
+    ax = fig.subplots()
+    arcs = draw_dag(dag, space, ax)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    frame = ax.get_window_extent(renderer)
+    assert len(ax.patches) == len(arcs) == int(dag.adj.sum())
+    for patch in ax.patches:
+        box = patch.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    labels = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(labels) == dag.n_nodes
+    for a, b in zip(labels, labels[1:]):  # neighbouring names never overlap
+        assert a.x1 <= b.x0
+
+
 # --- latent space, embeddings, interpolation, report --------------------------------------
 @pytest.fixture(scope="module")
 def toy_enas_model(enas_bench, tmp_path_factory):

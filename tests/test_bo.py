@@ -12,6 +12,7 @@ from naslib_oe.benchmarks.surrogate import TreeEnsembleSurrogate, adjacency_enco
 from naslib_oe.bo import (BOSettings, GPSettings, LatentBO, Prior, SurrogateFitError, decode_most_frequent, fit_gp,
                           optimize_batch, predict, run_search, select_from_pool)
 from naslib_oe.bo import surrogate as surrogate_module
+from naslib_oe.bo.targets import copula
 from naslib_oe.models import GraphVAE, VAEConfig
 from naslib_oe.training import TrainConfig, train_vae, vae_data
 
@@ -20,12 +21,13 @@ def smooth(x):
     return torch.sin(2 * x[:, 0]) + x[:, 1] ** 2 - 0.5 * x[:, 2]
 
 
-@pytest.mark.parametrize("kind,n", [("exact", 200), ("sparse", 1500)])
-def test_gp_recovers_smooth_function(kind, n):
+@pytest.mark.parametrize("kind,n,kernel", [("exact", 200, "ard"), ("sparse", 1500, "ard"), ("exact", 200, "dim_scaled"),
+                                           ("sparse", 1500, "dim_scaled")])
+def test_gp_recovers_smooth_function(kind, n, kernel):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(n + 300, 8, generator=gen)
     y = 70 + 5 * smooth(x)  # accuracy-like scale: the GP standardises the targets itself
-    settings = GPSettings(kind=kind, num_inducing=100, batch_size=256)
+    settings = GPSettings(kind=kind, num_inducing=100, batch_size=256, kernel=kernel)
     model = fit_gp(x[:n], y[:n], settings, seed=0)
     mean, var = predict(model, x[n:])
     assert mean.shape == var.shape == (300,) and (var > 0).all()
@@ -158,6 +160,18 @@ def test_nb201_bo_improves_on_its_initial_points(nb201_bench):
     assert best.test_acc == pytest.approx(nb201_bench.query(nb201_bench.space.from_string(best.arch),
                                                            "test_accuracy", "cifar10"))
     assert result.best_by_round()[-1] == (2, 30, result.records[-1].best_val)
+
+
+def test_copula_targets_keep_the_order_and_are_normal_scores():
+    y = torch.tensor([10.0, 91.0, 90.0, 91.0, 93.5], dtype=torch.float64)
+    scores = copula(y)
+    # ranks 1, 3.5, 2, 3.5, 5 of 5 -> Phi^-1(0.1, 0.6, 0.3, 0.6, 0.9)
+    torch.testing.assert_close(scores, torch.special.ndtri(torch.tensor([0.1, 0.6, 0.3, 0.6, 0.9], dtype=torch.float64)))
+    assert int(scores.argmax()) == int(y.argmax()) and scores.dtype == y.dtype
+    with pytest.raises(ValueError, match="bo.targets must be one of"):
+        BOSettings.from_dict({"targets": "log"})
+    with pytest.raises(ValueError, match="gp.kernel must be one of"):
+        BOSettings.from_dict({"gp": {"kernel": "matern"}})
 
 
 def test_rounds_cap_and_settings_errors(nb201_bench):

@@ -67,13 +67,15 @@ def test_compare_logs_every_query_and_aggregates(cfg_file, tmp_path, nb201_bench
 
 
 def test_markdown_table_hand_made():
-    run = {"budget": 3, "optimum": 94.0, "optimum_metric": "test_accuracy"}
-    curve = Curve("x", [0, 1], np.array([[1, 2, 3], [1, 2, 5]], float), np.array([[90, 91, 92], [90, 91, 94]], float))
+    run = {"budget": 3, "optimum": 94.0, "optimum_metric": "test_accuracy", "prior": "none: no training split"}
+    curve = Curve("x", [0, 1], np.array([[1, 2, 3], [1, 2, 5]], float), np.array([[90, 91, 92], [90, 91, 94]], float),
+                  np.array([3, 2]))
     table = markdown_table(run, [curve], budgets=(1, 3, 25))
-    assert "| x | 2 | 90.00 ± 0.00 | 93.00 ± 1.00 |" in table  # s.e. = std(ddof=1)/sqrt(2) = 1
-    assert "25 queries" not in table
+    assert "| x | 2 | 90.00 ± 0.00 | 93.00 ± 1.00 | 2.5 of 3 |" in table  # s.e. = std(ddof=1)/sqrt(2) = 1
+    assert "25 queries" not in table and "GP prior: none: no training split." in table
     table = markdown_table({**run, "budget": 2}, [curve], budgets=(1, 25))  # a budget off the report list
-    assert "| optimizer | seeds | 1 queries | 2 queries |" in table and "| x | 2 | 90.00 ± 0.00 | 91.00 ± 0.00 |" in table
+    assert "| optimizer | seeds | 1 queries | 2 queries | distinct architectures |" in table
+    assert "| x | 2 | 90.00 ± 0.00 | 91.00 ± 0.00 |" in table
 
 
 def test_crashed_trial_is_reported_and_others_finish(cfg_file, tmp_path, monkeypatch):
@@ -170,3 +172,48 @@ def test_a_run_folder_has_one_writer_and_bad_arguments_touch_nothing(cfg_file, t
         with pytest.raises(ConfigError, match="at least one seed, a budget >= 1 and workers >= 1"):
             compare(cfg, ["rs"], seeds, budget, tmp_path / "bad", workers=workers, progress=False)
     assert not (tmp_path / "bad").exists()
+
+
+def _spawned_workers(parent: int) -> list[int]:
+    """PIDs of multiprocessing spawn workers whose parent is ``parent`` (Linux /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+            cmdline = open(f"/proc/{entry}/cmdline").read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and "spawn_main" in cmdline:
+            out.append(int(entry))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_pool_workers_die_with_a_killed_compare(tmp_path):
+    run = tmp_path / "run"
+    script = ("from naslib_oe.config import load_config\nfrom naslib_oe.harness.run import compare\n"
+              f"compare(load_config('configs/nb201.yaml'), ['rs'], 2, 15000, {str(run)!r}, workers=2, progress=False)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while time.time() < deadline and len(list(run.glob("trials/rs/seed*.jsonl"))) < 2:
+        time.sleep(0.5)
+    workers = _spawned_workers(proc.pid)
+    assert len(workers) == 2, "the compare did not start its two workers in time"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    def running(pid: int) -> bool:  # a zombie (Z) has died; a container's init may not reap it
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.time() + 20
+    while time.time() < deadline and any(running(pid) for pid in workers):
+        time.sleep(0.2)
+    alive = [pid for pid in workers if running(pid)]
+    for pid in alive:  # do not leave them running if the check fails
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, "pool workers outlived their killed parent"

@@ -14,13 +14,20 @@ SMALL = dict(hidden=24, latent=6, op_embedding_dim=4)
 
 def small_model(space, seed=0, **kw):
     torch.manual_seed(seed)
-    return GraphVAE(space, VAEConfig(**{**SMALL, **kw})).double()
+    model = GraphVAE(space, VAEConfig(**{**SMALL, **kw})).double()
+    if model.decoder.edge_position is not None:  # non-zero, so that the references see them
+        torch.nn.init.normal_(model.decoder.edge_position, std=0.5)
+        torch.nn.init.normal_(model.decoder.vertex_position, std=0.5)
+    return model
 
 
 # --- a per-graph reference of D-VAE's decoder, written straight from the algorithm ----------
-def _edge_prob(dec, h_src, h_new):
+def _edge_prob(dec, h_src, h_new, src, dst):
     w = torch.cat([dec.edge_src.weight, dec.edge_new.weight], 1)  # D-VAE's Linear(2h, 4h) on [h_src; h_new]
-    return torch.sigmoid(dec.edge_out(torch.relu(F.linear(torch.cat([h_src, h_new], -1), w, dec.edge_src.bias))))[0, 0]
+    hidden = F.linear(torch.cat([h_src, h_new], -1), w, dec.edge_src.bias)
+    if dec.edge_position is not None:  # our option: both vertices' positions enter the hidden layer
+        hidden = hidden + dec.edge_position[0, dst] + dec.edge_position[1, src]
+    return torch.sigmoid(dec.edge_out(torch.relu(hidden)))[0, 0]
 
 
 def _state(dec, x, preds, states):
@@ -28,16 +35,22 @@ def _state(dec, x, preds, states):
     return dec.gru(x, msg)
 
 
+def _type_logits(dec, h, v):
+    if dec.vertex_position is None:
+        return dec.add_vertex(h)
+    return dec.add_vertex[2](torch.relu(dec.add_vertex[0](h) + dec.vertex_position[v]))
+
+
 def reference_log_likelihood(dec, z, dag):
     x = dec.embedding(torch.tensor(dag.ops))
     states = {0: dec.gru(x[0:1], torch.tanh(dec.latent_to_hidden(z[None])))}
     ll = torch.zeros((), dtype=z.dtype)
     for v in range(1, dag.n_nodes):
-        ll = ll + torch.log_softmax(dec.add_vertex(states[v - 1]), -1)[0, dag.ops[v]]
+        ll = ll + torch.log_softmax(_type_logits(dec, states[v - 1], v), -1)[0, dag.ops[v]]
         preds = []
         h = _state(dec, x[v:v + 1], preds, states)
         for vi in range(v - 1, -1, -1):
-            p = _edge_prob(dec, states[vi], h)
+            p = _edge_prob(dec, states[vi], h, vi, v)
             ll = ll + (torch.log(p) if dag.adj[vi, v] else torch.log(1 - p))
             if dag.adj[vi, v]:
                 preds.append(vi)
@@ -50,7 +63,7 @@ def reference_greedy(dec, z, max_nodes, predict_output_edges):
     ops, edges = [0], []
     states = {0: dec.gru(dec.embedding(torch.tensor([0])), torch.tanh(dec.latent_to_hidden(z[None])))}
     for v in range(1, max_nodes):
-        t = 1 if v == max_nodes - 1 else int(dec.add_vertex(states[v - 1]).argmax())
+        t = 1 if v == max_nodes - 1 else int(_type_logits(dec, states[v - 1], v).argmax())
         ops.append(t)
         loose = [u for u in range(v) if not any(s == u for s, _ in edges)]
         if t == 1 and not predict_output_edges:  # D-VAE: the output takes every vertex without successors
@@ -60,7 +73,7 @@ def reference_greedy(dec, z, max_nodes, predict_output_edges):
         preds = []
         h = _state(dec, x, preds, states)
         for vi in range(v - 1, -1, -1):
-            if _edge_prob(dec, states[vi], h) > 0.5 or (t == 1 and vi in loose):
+            if _edge_prob(dec, states[vi], h, vi, v) > 0.5 or (t == 1 and vi in loose):
                 preds.append(vi)
                 h = _state(dec, x, preds, states)
         edges += [(u, v) for u in preds]
@@ -103,9 +116,10 @@ def test_loss_is_one_graph_for_torch_compile():
     assert (explained.graph_count, explained.graph_break_count) == (1, 0), explained.break_reasons
 
 
-@pytest.mark.parametrize("space", [EnasSpace(), NB101Space()], ids=["enas", "nb101"])
-def test_teacher_forced_likelihood_matches_reference(space):
-    model = small_model(space)
+@pytest.mark.parametrize("space, positions", [(EnasSpace(), False), (NB101Space(), False), (NB201Space(), True),
+                                             (NB101Space(), True)], ids=["enas", "nb101", "nb201-pos", "nb101-pos"])
+def test_teacher_forced_likelihood_matches_reference(space, positions):
+    model = small_model(space, positions=positions)
     dags = space.sample_many(5, np.random.default_rng(0))  # NB101: mixed sizes exercise the padding masks
     batch = space.collate(dags)
     z = torch.randn(len(dags), SMALL["latent"], dtype=torch.double)
@@ -129,9 +143,10 @@ def test_loss_is_nll_plus_beta_kl():
     torch.testing.assert_close(terms.total, nll + 0.005 * kl)
 
 
-@pytest.mark.parametrize("space", [EnasSpace(), NB101Space()], ids=["enas", "nb101"])
-def test_greedy_decode_matches_reference(space):
-    model = small_model(space, seed=3)
+@pytest.mark.parametrize("space, positions", [(EnasSpace(), False), (NB101Space(), False), (NB201Space(), True),
+                                             (NB101Space(), True)], ids=["enas", "nb101", "nb201-pos", "nb101-pos"])
+def test_greedy_decode_matches_reference(space, positions):
+    model = small_model(space, seed=3, positions=positions)
     z = torch.randn(20, SMALL["latent"], dtype=torch.double) * 3
     decoded = model.decode(z).to_dags()
     assert decoded == [reference_greedy(model.decoder, z[i], space.max_nodes, space.predict_output_edges)
@@ -240,10 +255,10 @@ def test_fp16_storage_round_trips_within_half_precision(tmp_path):
         torch.testing.assert_close(b, a.half().float(), rtol=0, atol=0, msg=name)
 
 
-def toy_fit(space, dags, steps):
+def toy_fit(space, dags, steps, **config):
     """A small VAE fit to ``dags`` with z = mu, so that decoding ``mu`` gives them back."""
     torch.manual_seed(0)
-    model = GraphVAE(space, VAEConfig(hidden=32, latent=4, op_embedding_dim=4, beta=0.0))
+    model = GraphVAE(space, VAEConfig(hidden=32, latent=4, op_embedding_dim=4, beta=0.0, **config))
     batch = space.collate(dags)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(steps):
@@ -253,6 +268,25 @@ def toy_fit(space, dags, steps):
         (-(vertex_ll + edge_ll).sum()).backward()
         opt.step()
     return model, batch
+
+
+def test_nb201_cells_are_learnable_only_with_positions():
+    """In every NB201 cell vertex 3 (cell edge 1->2) takes vertex 1 and vertex 4 (0->3) does
+    not, and vertices 1, 2 and 4 all read the input alone. With repeated operations (1 = 2,
+    3 = 4 below) D-VAE's decoder sees equal inputs where the truth differs: for the edge slots
+    1->3 / 1->4 and 1->3 / 2->3, and for the types of vertices 2 and 3 (predicted from the
+    equal states of 1 and 2). Only the position vectors let it learn both cells exactly."""
+    space = NB201Space()
+    same_ops = [space.to_dag("|avg_pool_3x3~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|skip_connect~2|"),
+                space.to_dag("|none~0|+|none~0|nor_conv_1x1~1|+|nor_conv_1x1~0|skip_connect~1|none~2|")]
+    nll = {}
+    for positions in (False, True):
+        model, batch = toy_fit(space, same_ops, 200, positions=positions)
+        with torch.no_grad():
+            vertex_ll, edge_ll = model.decoder.log_likelihood(model.encode(batch)[0], batch)
+        nll[positions] = (-vertex_ll.mean().item(), -edge_ll.mean().item())
+    assert nll[False][1] > 1.0  # at least two edge slots at p = 1/2: 2 log 2 nats
+    assert max(nll[True]) < 0.05, nll
 
 
 def test_perfectly_trained_toy_model_reproduces_its_graphs():

@@ -164,6 +164,13 @@ def test_config_extends_merges_sections(tmp_path):
         load_config(tmp_path / "loop.yaml")
 
 
+def test_override_with_an_unknown_top_level_key_is_refused():
+    with pytest.raises(ConfigError, match="unknown top-level key 'serach'"):
+        load_config("configs/nb201.yaml", ["serach.epochs=5"])
+    cfg = load_config("configs/nb201.yaml", ["evaluation.batch_size=8", "search.epochs=5"])  # NASLib's keys stay
+    assert cfg["evaluation"] == {"batch_size": 8} and cfg["search"]["epochs"] == 5
+
+
 def test_shipped_dataset_configs_extend_nb201():
     for name, dataset in [("nb201_cifar100", "cifar100"), ("nb201_imagenet16", "ImageNet16-120")]:
         cfg = load_config(f"configs/{name}.yaml")

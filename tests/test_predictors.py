@@ -128,6 +128,15 @@ def test_predictors_command_writes_table_and_plot(tmp_path):
     assert cli_main(["predictors", "--config", "configs/nb201.yaml", "--predictors", "nope", "--out", str(out)]) == 2
 
 
+@pytest.mark.parametrize("option, value", [("--train-sizes", "0"), ("--train-sizes", "1,10"), ("--train-sizes", "x"),
+                                           ("--seeds", "0"), ("--test-size", "-3")])
+def test_predictors_refuses_bad_sizes_before_any_work(option, value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["predictors", "--config", "configs/nb201.yaml", option, value, "--out", str(tmp_path / "p")])
+    assert exit_info.value.code == 2 and option in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
 def test_comparison_vae_checks_the_embedding(tmp_path, tiny_vae):
     path = tiny_vae.save(tmp_path / "learned.pt")
     s = setup("configs/nb201.yaml")

@@ -104,7 +104,9 @@ def test_short_enas_run_learns(enas_bench):
     skip = torch.triu(torch.ones(8, 8, dtype=torch.bool), 2)  # the skip-connection slots
     edge_acc = (decoded.adj == batch.adj)[:, skip].double().mean().item()
     print(f"op accuracy {op_acc:.3f} (chance 0.167), skip-edge accuracy {edge_acc:.3f} (chance 0.5)")
-    assert op_acc > 1 / 6 and edge_acc > 0.65
+    # 1,200 decoded operations: chance (1/6) has a standard error of 0.011; the model reaches
+    # about 0.20 after 8 short epochs (0.24 after 30), so 0.19 is two standard errors above chance
+    assert op_acc > 0.19 and edge_acc > 0.65
 
 
 def test_vae_data_splits(nb201_bench, enas_bench):

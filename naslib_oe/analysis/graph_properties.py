@@ -7,16 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+from matplotlib.figure import Figure  # no pyplot: a notebook's backend is left alone
+import networkx as nx
+import numpy as np
+from scipy.stats import pearsonr
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.stats import pearsonr  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
-
-from naslib_oe.spaces import ArchDAG  # noqa: E402
+from naslib_oe.spaces import ArchDAG
 
 PROPERTIES = {"clustering": "average clustering coefficient", "path_length": "average shortest-path length"}
 
@@ -57,7 +54,8 @@ def plot_properties(props: dict[str, np.ndarray], accuracy: Sequence[float], pat
     """One hexbin panel per property against accuracy, with r and p in the legend."""
     acc = np.asarray(accuracy, dtype=float)
     corr = property_correlations(props, acc)
-    fig, axes = plt.subplots(1, len(props), figsize=(5.2 * len(props), 4.2), squeeze=False)
+    fig = Figure(figsize=(5.2 * len(props), 4.2))
+    axes = fig.subplots(1, len(props), squeeze=False)
     for ax, (name, values) in zip(axes[0], props.items()):
         keep = ~np.isnan(values)
         hb = ax.hexbin(values[keep], acc[keep], gridsize=30, cmap="viridis", mincnt=1)
@@ -72,5 +70,4 @@ def plot_properties(props: dict[str, np.ndarray], accuracy: Sequence[float], pat
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

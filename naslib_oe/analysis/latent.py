@@ -13,16 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+from matplotlib.figure import Figure  # no pyplot: a notebook's backend is left alone
+import numpy as np
+import torch
+from sklearn.manifold import TSNE
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from sklearn.manifold import TSNE  # noqa: E402
-
-from naslib_oe.models import GraphVAE  # noqa: E402
-from naslib_oe.spaces import ArchDAG  # noqa: E402
+from naslib_oe.models import GraphVAE
+from naslib_oe.spaces import ArchDAG
 
 
 def latent_map(z: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -57,7 +54,8 @@ def plot_latent_maps(maps: Sequence[tuple[str, np.ndarray, np.ndarray]], path: s
     """Side-by-side t-SNE maps ``(label, xy [n, 2], accuracy [n])``, one shared colour scale."""
     lo = min(float(np.min(a)) for _, _, a in maps)
     hi = max(float(np.max(a)) for _, _, a in maps)
-    fig, axes = plt.subplots(1, len(maps), figsize=(5.2 * len(maps), 4.6), squeeze=False)
+    fig = Figure(figsize=(5.2 * len(maps), 4.6))
+    axes = fig.subplots(1, len(maps), squeeze=False)
     for ax, (label, xy, acc) in zip(axes[0], maps):
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=acc, s=4, cmap="viridis", vmin=lo, vmax=hi)
         ax.set(title=label, xlabel="t-SNE 1", ylabel="t-SNE 2")
@@ -65,7 +63,6 @@ def plot_latent_maps(maps: Sequence[tuple[str, np.ndarray, np.ndarray]], path: s
     fig.suptitle("latent space (posterior means), coloured by accuracy")
     path = Path(path)
     fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 
@@ -85,7 +82,8 @@ def embedding_geometry(model: GraphVAE) -> tuple[np.ndarray, np.ndarray]:
 def plot_embeddings(model: GraphVAE, path: str | Path) -> Path:
     xy, cosine = embedding_geometry(model)
     names = list(model.space.vocab)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6))
+    fig = Figure(figsize=(11, 4.6))
+    left, right = fig.subplots(1, 2)
     left.scatter(xy[:, 0], xy[:, 1], c=np.arange(len(names)), cmap="viridis", s=60)
     for (x, y), name in zip(xy, names):
         left.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
@@ -100,7 +98,6 @@ def plot_embeddings(model: GraphVAE, path: str | Path) -> Path:
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 

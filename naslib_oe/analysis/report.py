@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from naslib_oe.errors import RunFolderError
 from naslib_oe import pipeline
 from naslib_oe.analysis.draw import save_dags_png
 from naslib_oe.analysis.graph_properties import PROPERTIES, graph_properties, plot_properties, property_correlations
@@ -30,7 +31,7 @@ def best_from_run(run_dir: Path, top: int = 3) -> list[dict]:
             if line.strip():
                 records.append({**json.loads(line), "log": str(log.relative_to(run_dir))})
     if not records:
-        raise FileNotFoundError(f"{run_dir}: no trajectory logs (*.jsonl) to take the best architectures from")
+        raise RunFolderError(f"{run_dir}: no trajectory logs (*.jsonl) to take the best architectures from")
     return sorted(records, key=lambda r: -r["val_acc"])[:top]
 
 

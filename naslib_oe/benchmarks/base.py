@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from naslib_oe.errors import NaslibOEError
+from naslib_oe.errors import ConfigError, NaslibOEError
 from naslib_oe.spaces import ArchDAG, SearchSpace
 
 
@@ -42,7 +42,7 @@ class Metric(Enum):
         name = getattr(value, "name", None)
         if name in cls.__members__:
             return cls[name]
-        raise ValueError(f"unknown metric {value!r}; expected one of {[m.name for m in cls]}")
+        raise ConfigError(f"unknown metric {value!r}; expected one of {[m.name for m in cls]}")
 
 
 #: Canonical dataset names (NASLib's), with the aliases users type.
@@ -59,7 +59,7 @@ def canonical_dataset(name: str) -> str:
     try:
         return DATASET_ALIASES[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(set(DATASET_ALIASES.values()))}") from None
+        raise ConfigError(f"unknown dataset {name!r}; expected one of {sorted(set(DATASET_ALIASES.values()))}") from None
 
 
 class ArchitectureNotInBenchmark(NaslibOEError, KeyError):
@@ -136,6 +136,11 @@ class TabularBenchmark:
             with np.errstate(invalid="ignore", divide="ignore"):
                 merged = np.where(present > 0, sums / np.maximum(present, 1), np.nan)
             self._columns[(key[0], Metric.parse(key[1]), key[2])] = merged
+
+    def training_split(self) -> tuple[list[ArchDAG], list[float]] | None:
+        """The architectures and accuracies a search may know before its first query (the BO's
+        prior, as D-VAE's ENAS training table is), or None where the benchmark defines none."""
+        return None
 
     # --- queries ------------------------------------------------------------------
     def __len__(self) -> int:

@@ -76,6 +76,11 @@ class EnasBenchmark(TabularBenchmark):
         file = locate("enas", path)
         return cls(read_enas_file(file), str(file))
 
+    def training_split(self) -> tuple[list[ArchDAG], list[float]]:
+        """D-VAE's training table (:meth:`dvae_split`, seed 0): 17,118 architectures with accuracies."""
+        train, _ = self.dvae_split()
+        return [r.dag for r in train], [r.accuracy for r in train]
+
     def dvae_split(self, burn_in: int = BURN_IN, seed: int = 0) -> tuple[list[EnasRecord], list[EnasRecord]]:
         """D-VAE's split: skip ``burn_in`` lines, shuffle with ``random.Random(seed)``, 90/10.
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Protocol, Sequence
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.benchmarks.base import Metric, MetricNotAvailable, TabularBenchmark
 from naslib_oe.spaces import ArchDAG, SearchSpace
 
@@ -105,14 +107,19 @@ class SurrogateEvaluator(TableEvaluator):
 
 
 def make_evaluator(bench: TabularBenchmark, kind: str = "table", dataset: str | None = None,
-                   seed: int = 0) -> tuple[TableEvaluator, object | None]:
+                   seed: int = 0, store: str | Path | None = None) -> tuple[TableEvaluator, object | None]:
     """``table`` or ``surrogate`` evaluator over ``bench``, and the surrogate's held-out quality
-    (:class:`~naslib_oe.benchmarks.surrogate.SurrogateQuality`; None for ``table``)."""
+    (:class:`~naslib_oe.benchmarks.surrogate.SurrogateQuality`; None for ``table``).
+
+    With ``store`` (a run folder), the surrogate is fit once from ``seed`` and kept there, and
+    every later call with that folder scores against the same one.
+    """
     if kind == "table":
         return TableEvaluator(bench, dataset), None
     if kind == "surrogate":
-        from naslib_oe.benchmarks.surrogate import fit_table_surrogate
+        from naslib_oe.benchmarks.surrogate import fit_table_surrogate, stored_table_surrogate
 
-        predictor, quality = fit_table_surrogate(bench, dataset, seed=seed)
+        predictor, quality = (stored_table_surrogate(bench, dataset, seed, store) if store is not None
+                              else fit_table_surrogate(bench, dataset, seed=seed))
         return SurrogateEvaluator(bench, predictor, dataset), quality
-    raise ValueError(f"unknown evaluator {kind!r}; expected 'table' or 'surrogate'")
+    raise ConfigError(f"unknown evaluator {kind!r}; expected 'table' or 'surrogate'")

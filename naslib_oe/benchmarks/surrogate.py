@@ -6,10 +6,15 @@ is trained on the whole table, on a flat graph encoding: the one-hot operation o
 vertex and the upper triangle of the adjacency matrix. It is deliberately a different model
 family from the GP that the BO fits on latent vectors, so that the search cannot simply
 learn the evaluator's own biases.
+
+A search run fits it once (:func:`stored_table_surrogate`) and keeps it in its folder as
+``surrogate.safetensors`` (flat tree arrays, no pickle), so that every trial, and every
+``--resume``, scores architectures against the very same surrogate.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -18,6 +23,8 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from naslib_oe.benchmarks.base import Metric, TabularBenchmark
+from naslib_oe.benchmarks.tree_arrays import TreeArrays
+from naslib_oe.errors import CheckpointError
 from naslib_oe.spaces import ArchDAG, SearchSpace
 
 #: below this many rows the trees are grown on one OpenMP thread
@@ -66,34 +73,47 @@ class TreeEnsembleSurrogate:
         self.seed = seed
         self.max_iter = max_iter
         self.min_samples_leaf = min_samples_leaf
-        self._models: list[HistGradientBoostingRegressor] = []
+        self._trees: TreeArrays | None = None
 
     def fit(self, dags: Sequence[ArchDAG], y: Sequence[float]) -> "TreeEnsembleSurrogate":
         x, y = adjacency_encoding(self.space, dags), np.asarray(y, dtype=np.float64)
         rng = np.random.default_rng(self.seed)
-        self._models = []
         # OpenMP's per-tree overhead swamps small inputs (78 s instead of 2 s for 10 rows on a busy machine)
         with threadpool_limits(1 if len(x) < SMALL_FIT_ROWS else None, "openmp"):
-            self._fit_members(x, y, rng)
+            models = [self._fit_member(x, y, rng.integers(0, len(x), len(x)), member) for member in range(self.members)]
+        self._trees = TreeArrays.from_sklearn(models)  # predictions always come from the flat arrays
         return self
 
-    def _fit_members(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
-        for member in range(self.members):
-            rows = rng.integers(0, len(x), len(x))
-            model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1,
-                                                  min_samples_leaf=self.min_samples_leaf, random_state=self.seed + member)
-            self._models.append(model.fit(x[rows], y[rows]))
+    def _fit_member(self, x: np.ndarray, y: np.ndarray, rows: np.ndarray, member: int) -> HistGradientBoostingRegressor:
+        model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1,
+                                              min_samples_leaf=self.min_samples_leaf, random_state=self.seed + member)
+        return model.fit(x[rows], y[rows])
 
     def predict_with_spread(self, dags: Sequence[ArchDAG]) -> tuple[np.ndarray, np.ndarray]:
         """Mean and std over the ensemble members, ``[len(dags)]`` each."""
-        if not self._models:
+        if self._trees is None:
             raise RuntimeError("TreeEnsembleSurrogate.predict called before fit")
-        x = adjacency_encoding(self.space, dags)
-        preds = np.stack([m.predict(x) for m in self._models])
+        preds = self._trees.predict_members(adjacency_encoding(self.space, dags).astype(np.float64))
         return preds.mean(0), preds.std(0)
 
     def predict(self, dags: Sequence[ArchDAG]) -> np.ndarray:
         return self.predict_with_spread(dags)[0]
+
+    def save(self, path: str | Path, **metadata) -> None:
+        """Store the fitted trees (safetensors, no pickle) with ``metadata`` in the header."""
+        if self._trees is None:
+            raise RuntimeError("TreeEnsembleSurrogate.save called before fit")
+        self._trees.save(path, {"space": self.space.name, "members": self.members, "seed": self.seed, **metadata})
+
+    @classmethod
+    def load(cls, path: str | Path, space: SearchSpace) -> tuple["TreeEnsembleSurrogate", dict]:
+        """A surrogate :meth:`save` wrote, for ``space``, and the metadata stored with it."""
+        trees, meta = TreeArrays.load(path)
+        if meta.get("space") != space.name:
+            raise CheckpointError(f"{path}: a surrogate of {meta.get('space')!r}, not of {space.name!r}")
+        surrogate = cls(space, members=int(meta["members"]), seed=int(meta["seed"]))
+        surrogate._trees = trees
+        return surrogate, meta
 
 
 def fit_table_surrogate(bench: TabularBenchmark, dataset: str | None = None, holdout: float = 0.1,
@@ -111,3 +131,30 @@ def fit_table_surrogate(bench: TabularBenchmark, dataset: str | None = None, hol
     quality = SurrogateQuality(float(np.sqrt(np.mean((pred - y[test]) ** 2))),
                                float(spearmanr(pred, y[test]).statistic), len(train), len(test))
     return TreeEnsembleSurrogate(bench.space, members, seed).fit(bench.dags, y), quality
+
+
+#: the file a run folder keeps its fitted surrogate in
+SURROGATE_FILE = "surrogate.safetensors"
+
+
+def stored_table_surrogate(bench: TabularBenchmark, dataset: str | None, seed: int,
+                           folder: str | Path) -> tuple[TreeEnsembleSurrogate, SurrogateQuality]:
+    """The run's surrogate: read from ``folder/surrogate.safetensors``, or fit once and written there.
+
+    A stored surrogate of another benchmark, dataset or seed is refused
+    (:class:`~naslib_oe.errors.CheckpointError`) rather than silently reused.
+    """
+    path = Path(folder) / SURROGATE_FILE
+    expected = {"benchmark": bench.name, "dataset": bench.resolve_dataset(dataset), "seed": seed}
+    if path.is_file():
+        surrogate, meta = TreeEnsembleSurrogate.load(path, bench.space)
+        stored = {k: meta.get(k) for k in expected}
+        if stored != expected:
+            raise CheckpointError(f"{path} was fit for {stored}, this run needs {expected}; use another run folder")
+        return surrogate, SurrogateQuality(**meta["quality"])
+    print(f"fitting the {bench.name} surrogate once for this run: two ensembles of 5 boosted-tree models on "
+          f"{len(bench)} architectures (about a minute on 2 cores) -> {path}", flush=True)
+    surrogate, quality = fit_table_surrogate(bench, dataset, seed=seed)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    surrogate.save(path, quality=asdict(quality), **expected)
+    return surrogate, quality

@@ -19,6 +19,7 @@ from botorch.models.model import Model
 from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.bo.surrogate import gp_jitter
 
 ACQUISITIONS = {"qlogei": qLogExpectedImprovement, "qei": qExpectedImprovement}
@@ -34,7 +35,7 @@ def make_acquisition(model: Model, best_f: float, name: str = "qlogei", X_pendin
     try:
         cls = ACQUISITIONS[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown acquisition {name!r}; expected one of {sorted(ACQUISITIONS)}") from None
+        raise ConfigError(f"unknown acquisition {name!r}; expected one of {sorted(ACQUISITIONS)}") from None
     sampler = SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed)
     return cls(model, best_f=best_f, sampler=sampler, X_pending=X_pending)
 

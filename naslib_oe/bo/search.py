@@ -27,11 +27,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator
 from naslib_oe.bo.acquisition import ACQUISITIONS, optimize_batch, select_from_pool
 from naslib_oe.bo.proposals import decode_most_frequent
 from naslib_oe.bo.surrogate import GPSettings, fit_gp
+from naslib_oe.bo.targets import TARGETS
 from naslib_oe.models import GraphVAE
+from naslib_oe.problem import Prior
 from naslib_oe.spaces import ArchDAG
 from naslib_oe.utils import dataclass_from_dict
 
@@ -52,6 +55,7 @@ class BOSettings:
     proposal: Literal["decode", "pool"] = "decode"
     decode_samples: int = 100         # stochastic decodes per latent point (decode mode)
     acq: str = "qlogei"               # qlogei | qei
+    targets: Literal["raw", "copula"] = "raw"  # what the GP is fit on; see naslib_oe.bo.targets
     use_prior: bool = True            # fit the GP on the training table too, where one is given
     num_restarts: int = 5             # acquisition optimiser: L-BFGS restarts per point
     raw_samples: int = 256            # acquisition optimiser: random points to start from
@@ -61,25 +65,19 @@ class BOSettings:
         if isinstance(self.gp, dict):
             self.gp = GPSettings.from_dict(self.gp)
         if self.proposal not in ("decode", "pool"):
-            raise ValueError(f"bo.proposal must be 'decode' or 'pool', not {self.proposal!r}")
+            raise ConfigError(f"bo.proposal must be 'decode' or 'pool', not {self.proposal!r}")
+        if self.targets not in TARGETS:
+            raise ConfigError(f"bo.targets must be one of {sorted(TARGETS)}, not {self.targets!r}")
         if self.acq.lower() not in ACQUISITIONS:  # checked here, before any query is spent
-            raise ValueError(f"bo.acq must be one of {sorted(ACQUISITIONS)}, not {self.acq!r}")
+            raise ConfigError(f"bo.acq must be one of {sorted(ACQUISITIONS)}, not {self.acq!r}")
         if self.budget < 1 or self.batch_size < 1 or self.num_init < 0 or self.decode_samples < 1:
-            raise ValueError("bo.budget, batch_size and decode_samples must be positive, num_init >= 0")
+            raise ConfigError("bo.budget, batch_size and decode_samples must be positive, num_init >= 0")
         if self.num_init > self.budget:
-            raise ValueError(f"bo.num_init ({self.num_init}) exceeds bo.budget ({self.budget})")
+            raise ConfigError(f"bo.num_init ({self.num_init}) exceeds bo.budget ({self.budget})")
 
     @classmethod
     def from_dict(cls, values: dict) -> "BOSettings":
         return dataclass_from_dict(cls, values, "bo settings")
-
-
-@dataclass
-class Prior:
-    """Known architectures and their values (D-VAE's training table)."""
-
-    dags: Sequence[ArchDAG]
-    values: Sequence[float]
 
 
 class LatentBO:
@@ -97,7 +95,7 @@ class LatentBO:
     def __init__(self, vae: GraphVAE, settings: BOSettings, seed: int = 0, prior: Prior | None = None,
                  pool: Sequence[ArchDAG] | None = None):
         if settings.proposal == "pool" and not pool:
-            raise ValueError("bo.proposal 'pool' needs a candidate pool (a table evaluator)")
+            raise ConfigError("bo.proposal 'pool' needs a candidate pool (a table evaluator)")
         self.vae, self.settings, self.seed = vae, settings, seed
         self.space = vae.space
         self.rng = np.random.default_rng(seed)
@@ -162,6 +160,7 @@ class LatentBO:
         s = self.settings
         seed = self.seed * 10_007 + self.rounds_done
         z, y = self._training_data()
+        y = TARGETS[s.targets](y)  # monotone: the best architecture stays the best
         gp = fit_gp(z, y, s.gp, seed=seed)
         best_f = float(y.max())
         if s.proposal == "pool":

@@ -29,12 +29,13 @@ from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP, SingleTaskVariationalGP
 from botorch.models.model import Model
 from botorch.models.transforms import Normalize, Standardize
+from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
 from gpytorch.kernels import RBFKernel, ScaleKernel
 from gpytorch.mlls import ExactMarginalLogLikelihood, VariationalELBO
 from gpytorch.settings import cholesky_jitter
 from linear_operator.utils.errors import NanError, NotPSDError
 
-from naslib_oe.errors import NaslibOEError
+from naslib_oe.errors import ConfigError, NaslibOEError
 from naslib_oe.utils import dataclass_from_dict
 
 
@@ -55,12 +56,15 @@ class GPSettings:
     max_iter: int = 200           # exact: L-BFGS iterations
     jitter: float = 1e-6          # first Cholesky jitter; x10 per retry
     max_attempts: int = 3
+    kernel: Literal["ard", "dim_scaled"] = "ard"  # see KERNELS
 
     def __post_init__(self) -> None:
         if self.kind not in ("auto", "sparse", "exact"):
-            raise ValueError(f"gp.kind must be 'auto', 'sparse' or 'exact', not {self.kind!r}")
+            raise ConfigError(f"gp.kind must be 'auto', 'sparse' or 'exact', not {self.kind!r}")
+        if self.kernel not in KERNELS:
+            raise ConfigError(f"gp.kernel must be one of {sorted(KERNELS)}, not {self.kernel!r}")
         if min(self.num_inducing, self.max_attempts, self.steps, self.batch_size) < 1:
-            raise ValueError("gp.num_inducing, steps, batch_size and max_attempts must be positive")
+            raise ConfigError("gp.num_inducing, steps, batch_size and max_attempts must be positive")
 
     @classmethod
     def from_dict(cls, values: dict) -> "GPSettings":
@@ -72,12 +76,15 @@ class GPSettings:
         return "exact" if n_points <= self.exact_max_points else "sparse"
 
 
-def _kernel(dim: int) -> ScaleKernel:
-    return ScaleKernel(RBFKernel(ard_num_dims=dim))
+#: ``ard``: a scaled RBF kernel with one free lengthscale per latent dimension (D-VAE's GP);
+#: ``dim_scaled``: BoTorch's default RBF kernel, whose lengthscale prior grows with the square
+#: root of the dimension (Hvarfner et al., 2024), so that 56 lengthscales fit from a few dozen points
+KERNELS = {"ard": lambda dim: ScaleKernel(RBFKernel(ard_num_dims=dim)),
+           "dim_scaled": lambda dim: get_covar_module_with_dim_scaled_prior(ard_num_dims=dim)}
 
 
 def _fit_exact(x: torch.Tensor, y: torch.Tensor, settings: GPSettings) -> Model:
-    model = SingleTaskGP(x, y, covar_module=_kernel(x.shape[-1]), input_transform=Normalize(d=x.shape[-1]),
+    model = SingleTaskGP(x, y, covar_module=KERNELS[settings.kernel](x.shape[-1]), input_transform=Normalize(d=x.shape[-1]),
                          outcome_transform=Standardize(m=1))
     fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model),
                      optimizer_kwargs={"options": {"maxiter": settings.max_iter}})
@@ -93,7 +100,8 @@ def _fit_sparse(x: torch.Tensor, y: torch.Tensor, settings: GPSettings, generato
         # BoTorch warns that minibatches would re-learn the transforms; we train on the data
         # transformed once here (gp.train_inputs / train_targets), so they stay fixed
         warnings.filterwarnings("ignore", message="Using an (input|outcome) transform", category=UserInputWarning)
-        model = SingleTaskVariationalGP(x, y, covar_module=_kernel(x.shape[-1]), inducing_points=unit_x[pick].clone(),
+        model = SingleTaskVariationalGP(x, y, covar_module=KERNELS[settings.kernel](x.shape[-1]),
+                                        inducing_points=unit_x[pick].clone(),
                                         input_transform=normalize, outcome_transform=Standardize(m=1))
     gp = model.model  # the GPyTorch ApproximateGP, fed with transformed data below
     train_x, train_y = gp.train_inputs[0], gp.train_targets

@@ -7,12 +7,12 @@ space's optimum (``run.json``). Only finished trials count.
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from naslib_oe.errors import RunFolderError
 from naslib_oe.harness.runfile import read_run_file
 from naslib_oe.harness.trajectory import read_trajectory
 
@@ -27,6 +27,7 @@ class Curve:
     seeds: list[int]
     best_val: np.ndarray
     incumbent_test: np.ndarray
+    distinct: np.ndarray  # [n_seeds] distinct architectures per trial (NASLib's optimizers re-query some)
 
     @staticmethod
     def _mean_se(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,21 +45,22 @@ def load_run(run_dir: str | Path) -> tuple[dict, list[Curve]]:
     """``run.json`` and one :class:`Curve` per optimizer with at least one finished trial."""
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").is_file():
-        raise FileNotFoundError(f"{run_dir} is not a harness run folder (no run.json)")
+        raise RunFolderError(f"{run_dir} is not a harness run folder (no run.json)")
     run = read_run_file(run_dir)
     budget = run["budget"]
     curves = []
     for folder in sorted(p for p in (run_dir / "trials").glob("*") if p.is_dir()):
-        seeds, vals, tests = [], [], []
+        seeds, vals, tests, distinct = [], [], [], []
         for done in sorted(folder.glob("seed*.done"), key=lambda p: int(p.stem[4:])):
             records = read_trajectory(done.with_suffix(".jsonl"))
             if len(records) != budget:
-                raise ValueError(f"{done.with_suffix('.jsonl')}: {len(records)} queries, the run's budget is {budget}")
+                raise RunFolderError(f"{done.with_suffix('.jsonl')}: {len(records)} queries, the run's budget is {budget}")
             seeds.append(int(done.stem[4:]))
             vals.append([r.best_val for r in records])
             tests.append([np.nan if r.incumbent_test is None else r.incumbent_test for r in records])
+            distinct.append(len({r.arch for r in records}))
         if seeds:
-            curves.append(Curve(folder.name, seeds, np.array(vals), np.array(tests)))
+            curves.append(Curve(folder.name, seeds, np.array(vals), np.array(tests), np.array(distinct)))
     return run, curves
 
 
@@ -83,10 +85,13 @@ def markdown_table(run: dict, curves: list[Curve], budgets: tuple[int, ...] = RE
     use_test = all(not np.isnan(c.incumbent_test).all() for c in curves)
     what = "test accuracy of the incumbent" if use_test else "best validation accuracy"
     lines = [f"{what} (%), mean ± standard error; optimum {run['optimum']:.2f} ({run['optimum_metric']})", "",
-             "| optimizer | seeds | " + " | ".join(f"{b} queries" for b in budgets) + " |",
-             "|---|---|" + "---|" * len(budgets)]
+             "| optimizer | seeds | " + " | ".join(f"{b} queries" for b in budgets) + " | distinct architectures |",
+             "|---|---|" + "---|" * len(budgets) + "---|"]
     for c in curves:
         mean, se = c.test() if use_test else c.val()
         lines.append(f"| {c.optimizer} | {len(c.seeds)} | " + " | ".join(f"{mean[b - 1]:.2f} ± {se[b - 1]:.2f}"
-                                                                         for b in budgets) + " |")
+                                                                         for b in budgets)
+                     + f" | {c.distinct.mean():.1f} of {run['budget']} |")
+    if "prior" in run:
+        lines += ["", f"oe_dvae's GP prior: {run['prior']}."]
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from naslib_oe.errors import NaslibOEError
+from naslib_oe.utils import writable_dir
 
 LOCK_FILE = ".lock"
 
@@ -24,8 +25,7 @@ class RunLockedError(NaslibOEError, RuntimeError):
 @contextlib.contextmanager
 def locked_run_dir(run_dir: Path) -> Iterator[None]:
     """Hold ``run_dir``'s lock for the ``with`` block; raise :class:`RunLockedError` if another process has it."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(writable_dir(run_dir) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -4,12 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+from matplotlib.figure import Figure  # no pyplot: a notebook's backend is left alone
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from naslib_oe.errors import RunFolderError
+from naslib_oe.harness.aggregate import load_run, markdown_table, write_csv
 
-from naslib_oe.harness.aggregate import load_run, markdown_table, write_csv  # noqa: E402
+
+LINE_STYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "x")
 
 
 def plot_run(run_dir: str | Path) -> dict[str, Path]:
@@ -17,24 +20,28 @@ def plot_run(run_dir: str | Path) -> dict[str, Path]:
     run_dir = Path(run_dir)
     run, curves = load_run(run_dir)
     if not curves:
-        raise ValueError(f"{run_dir}: no finished trial to aggregate yet")
+        raise RunFolderError(f"{run_dir}: no finished trial to aggregate yet")
     csv_path = write_csv(run, curves, run_dir / "aggregate.csv")
     md = run_dir / "summary.md"
     cfg = run["config"]
     md.write_text(f"# {cfg['search_space']} / {cfg.get('dataset')}: {run['budget']} queries\n\n"
                   + markdown_table(run, curves))
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(curves)))
-    for c, colour in zip(curves, colours):
+    fig = Figure(figsize=(11, 4.2))
+    left, right = fig.subplots(1, 2)
+    colours = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(curves)))
+    for i, (c, colour) in enumerate(zip(curves, colours)):
         x = np.arange(1, c.best_val.shape[1] + 1)
+        # curves that coincide (re's first queries are random, as rs's are) stay distinguishable
+        style = {"color": colour, "linestyle": LINE_STYLES[i % len(LINE_STYLES)],
+                 "marker": MARKERS[i % len(MARKERS)], "markevery": (i * 3, max(1, len(x) // 8)), "markersize": 5}
         mean, se = c.val()
-        left.plot(x, mean, color=colour, label=f"{c.optimizer} ({len(c.seeds)} seeds)")
+        left.plot(x, mean, label=f"{c.optimizer} ({len(c.seeds)} seeds)", **style)
         left.fill_between(x, mean - se, mean + se, color=colour, alpha=0.2)
         if not np.isnan(c.incumbent_test).all():
             mean, se = c.test()
             regret = np.maximum(run["optimum"] - mean, 1e-3)
-            right.plot(x, regret, color=colour, label=c.optimizer)
+            right.plot(x, regret, label=c.optimizer, **style)
             right.fill_between(x, np.maximum(regret - se, 1e-3), regret + se, color=colour, alpha=0.2)
     left.set(xlabel="queries", ylabel="best validation accuracy so far (%)", title="search (validation)")
     right.set(xlabel="queries", ylabel=f"regret to the optimum {run['optimum']:.2f} (% points)", yscale="log",
@@ -46,5 +53,4 @@ def plot_run(run_dir: str | Path) -> dict[str, Path]:
     fig.tight_layout()
     png = run_dir / "regret.png"
     fig.savefig(png, dpi=120)
-    plt.close(fig)
     return {"csv": csv_path, "markdown": md, "png": png}

@@ -14,8 +14,12 @@ that crashes is reported with its traceback and does not stop the others.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import json
+import os
+import signal
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -28,13 +32,14 @@ from typing import Any, Sequence
 import torch
 from tqdm.auto import tqdm
 
+from naslib_oe.errors import RunFolderError
 from naslib_oe.benchmarks import Metric, MetricNotAvailable, TabularBenchmark, load_benchmark
-from naslib_oe.benchmarks.evaluators import make_evaluator
 from naslib_oe.config import ConfigError, oe_settings
 from naslib_oe.harness.lock import locked_run_dir
 from naslib_oe.harness.runfile import RUN_FILE, read_run_file
 from naslib_oe.harness.trajectory import TrajectoryRecord, TrajectoryWriter, read_trajectory, trial_paths
-from naslib_oe.optimizers import NASLIB_PREFIX, Problem, build_optimizer, is_known, optimizer_names
+from naslib_oe.optimizers import NASLIB_PREFIX, build_optimizer, is_known, optimizer_names
+from naslib_oe.problem import Problem, build_problem, problem_prior
 
 PACKAGES = ("naslib_oe", "torch", "torch_geometric", "gpytorch", "botorch", "numpy", "scipy", "scikit-learn")
 
@@ -102,20 +107,18 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
         return TrialOutcome(spec.optimizer, spec.seed, "skipped", len(read_trajectory(log)))
     logged = read_trajectory(log, repair=True) if spec.resume else []
     if log.exists() and not spec.resume:
-        raise FileExistsError(f"{log} exists from an earlier run; pass resume to continue it")
+        raise RunFolderError(f"{log} exists from an earlier run; pass resume to continue it")
     cfg = spec.config
-    settings = oe_settings(cfg)
-    bench = _benchmark(cfg["search_space"], settings.data_path)
-    evaluator, _ = make_evaluator(bench, settings.evaluator, cfg.get("dataset"), seed=spec.seed)
     optimizer = build_optimizer(spec.optimizer, cfg, seed=spec.seed)
-    optimizer.adapt_search_space(Problem(bench.space, evaluator))
+    problem = run_problem(Path(spec.run_dir), cfg)
+    optimizer.adapt_search_space(problem)
     started = time.perf_counter() - (logged[-1].wall_time if logged else 0.0)
     best = None
     with TrajectoryWriter(log) as writer:
         for epoch in range(spec.budget):
             optimizer.new_epoch(epoch)
             q = optimizer.history[-1]
-            arch = bench.space.to_string(q.dag)
+            arch = problem.space.to_string(q.dag)
             if best is None or q.result.val_acc > best.result.val_acc:
                 best = q
             if epoch < len(logged):  # replaying a resumed trial: check, do not log again
@@ -131,13 +134,25 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
     return TrialOutcome(spec.optimizer, spec.seed, "done", spec.budget)
 
 
+def run_problem(run_dir: Path, cfg: dict[str, Any]) -> Problem:
+    """The problem every trial of a run searches: one evaluator (a surrogate is fit once, from
+    the config's seed, and kept in ``run_dir``) and one prior."""
+    settings = oe_settings(cfg)
+    bench = _benchmark(cfg["search_space"], settings.data_path)
+    return build_problem(bench, settings.evaluator, cfg.get("dataset"), seed=cfg["seed"],
+                         use_prior=settings.bo.use_prior, store=run_dir)
+
+
 def _experiment(cfg: dict[str, Any], budget: int) -> dict[str, Any]:
     """The part of ``run.json`` that must match for trials to share a run folder."""
     return {"config": cfg, "budget": budget}
 
 
 def prepare_run_dir(run_dir: Path, cfg: dict[str, Any], budget: int, bench: TabularBenchmark) -> dict[str, Any]:
-    """Create ``run.json``, or check that an existing one describes the same experiment."""
+    """Create ``run.json``, or check that an existing one describes the same experiment.
+
+    ``run.json`` also says what ``oe_dvae``'s GP is given as a prior (``prior``), so that a
+    prior left out on purpose shows in the summary."""
     path = run_dir / RUN_FILE
     experiment = json.loads(json.dumps(_experiment(cfg, budget), default=str))  # as stored
     if path.is_file():
@@ -152,10 +167,24 @@ def prepare_run_dir(run_dir: Path, cfg: dict[str, Any], budget: int, bench: Tabu
     except MetricNotAvailable:
         optimum, metric = bench.best(Metric.VAL_ACCURACY, dataset)[1], "val_accuracy"
     run_dir.mkdir(parents=True, exist_ok=True)
-    stored = {**experiment, "optimum": optimum, "optimum_metric": metric, "benchmark": repr(bench),
+    prior_note = problem_prior(bench, oe_settings(cfg).bo.use_prior)[1]
+    stored = {**experiment, "optimum": optimum, "optimum_metric": metric, "benchmark": repr(bench), "prior": prior_note,
               "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     path.write_text(json.dumps(stored, indent=2, default=str))
     return stored
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool-worker initializer: a worker must not outlive its ``compare``, even one killed with
+    ``kill -9``, or it keeps writing into a run folder whose lock is gone. Linux's
+    ``PR_SET_PDEATHSIG`` has the kernel kill it; elsewhere workers end with the pool."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was in place
+        os._exit(1)
 
 
 def _execute(specs: Sequence[TrialSpec], workers: int, backend: str, ray_address: str | None,
@@ -178,7 +207,8 @@ def _execute(specs: Sequence[TrialSpec], workers: int, backend: str, ray_address
             for spec in specs:
                 collect(run_trial(spec))
         else:  # spawn: forked workers would inherit torch's thread pools
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                     initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
                 for future in as_completed([pool.submit(run_trial, spec) for spec in specs]):
                     collect(future.result())
     finally:
@@ -221,6 +251,9 @@ def _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, worke
                     progress) -> CompareResult:
     bench = _benchmark(cfg["search_space"], settings.data_path)  # shared with inline trials
     prepare_run_dir(run_dir, cfg, budget, bench)
+    quality = run_problem(run_dir, cfg).evaluator_quality  # fits a surrogate once, before any trial
+    if quality is not None:
+        print(quality)
     trial_cfg = cfg
     if "oe_dvae" in optimizers and not settings.checkpoint:
         trial_cfg = _with_shared_vae(cfg, settings, bench, run_dir / "vae")
@@ -237,15 +270,13 @@ def _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, worke
 def _with_shared_vae(cfg: dict[str, Any], settings, bench: TabularBenchmark, vae_dir: Path) -> dict[str, Any]:
     """Train the config's VAE once on the table's architectures (no accuracies) and point
     ``search.oe_dvae.checkpoint`` at it."""
-    from naslib_oe.models import GraphVAE
-    from naslib_oe.training import FINAL_MODEL, train_vae
+    from naslib_oe.training import FINAL_MODEL, TRAIN_STATE, fit_vae
 
     path = vae_dir / FINAL_MODEL
     if not path.is_file():
-        torch.manual_seed(settings.train.seed)
-        model = GraphVAE(bench.space, settings.model)
         print(f"oe_dvae: training the shared VAE on {len(bench)} {bench.space.name} architectures -> {path}")
-        train_vae(model, bench.dags, settings.train, out_dir=vae_dir, resume=(vae_dir / "train_state.pt").is_file())
+        fit_vae(bench.space, bench.dags, settings.model, settings.train, out_dir=vae_dir,
+                resume=(vae_dir / TRAIN_STATE).is_file())
     search = dict(cfg.get("search") or {})
     search["oe_dvae"] = {**(search.get("oe_dvae") or {}), "checkpoint": str(path)}
     return {**cfg, "search": search}

@@ -11,6 +11,8 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from naslib_oe.errors import RunFolderError
+
 
 @dataclass
 class TrajectoryRecord:
@@ -45,7 +47,7 @@ def read_trajectory(path: Path, repair: bool = False) -> list[TrajectoryRecord]:
             records.append(TrajectoryRecord(**json.loads(line)))
         except (ValueError, TypeError) as err:
             if i != len(lines) - 1:
-                raise ValueError(f"{path}:{i + 1}: corrupt trajectory line ({err}); only a last line "
+                raise RunFolderError(f"{path}:{i + 1}: corrupt trajectory line ({err}); only a last line "
                                  f"cut short by a crash is dropped") from None
             warnings.warn(f"{path}:{i + 1}: dropping a line cut short by a crash", stacklevel=2)
             if repair:

@@ -41,10 +41,17 @@ class DVAEDecoder(nn.Module):
         latent: size of ``z`` (56 in the paper).
         max_nodes: ``N``, the largest graph it generates.
         predict_output_edges: also decide the output vertex's edges (see module docstring).
+        positions: add learned position vectors to the hidden layers of the vertex-type MLP
+            (one per position of the vertex to add) and of the edge MLP (one per source and one
+            per new-vertex position). Without them (D-VAE), two vertices of one type with the
+            same predecessors have equal states, and a new vertex's first edge decisions see only
+            its type. In NAS-Bench-201's shallow, fixed wiring that makes both the wiring (1 -> 3
+            always, 1 -> 4 never) and the operations (vertices 1, 2 and 4 all read the input
+            alone) ambiguous whenever operations repeat.
     """
 
     def __init__(self, embedding: OperationEmbedding, hidden: int, latent: int, max_nodes: int,
-                 predict_output_edges: bool = False):
+                 predict_output_edges: bool = False, positions: bool = False):
         super().__init__()
         self.predict_output_edges = predict_output_edges
         self.embedding = embedding
@@ -59,6 +66,9 @@ class DVAEDecoder(nn.Module):
         self.edge_src = nn.Linear(hidden, 4 * hidden)
         self.edge_new = nn.Linear(hidden, 4 * hidden, bias=False)
         self.edge_out = nn.Linear(4 * hidden, 1)
+        # edge MLP: [0] by new-vertex (destination) position, [1] by source position; type MLP: by position
+        self.edge_position = nn.Parameter(torch.zeros(2, max_nodes, 4 * hidden)) if positions else None
+        self.vertex_position = nn.Parameter(torch.zeros(max_nodes, 2 * hidden)) if positions else None
 
     # --- building blocks -----------------------------------------------------------------
     def _first_state(self, z: torch.Tensor) -> torch.Tensor:
@@ -74,6 +84,22 @@ class DVAEDecoder(nn.Module):
     def _edge_logits(self, edge_src: torch.Tensor, new_proj: torch.Tensor) -> torch.Tensor:
         """Source-half ``edge_src [..., 4h]`` and new-vertex half ``new_proj [..., 4h]`` -> ``[...]``."""
         return self.edge_out((edge_src + new_proj).relu_()).squeeze(-1)  # in place: one [..., 4h] buffer fewer
+
+    def _type_logits(self, h: torch.Tensor, position: torch.Tensor | int) -> torch.Tensor:
+        """Vertex-type logits ``[..., P, num_ops]`` from the last state ``h [..., P, h]`` for new
+        vertices at ``position [P]`` (or one int)."""
+        if self.vertex_position is None:
+            return self.add_vertex(h)
+        first, act, last = self.add_vertex
+        return last(act(first(h) + self.vertex_position[position]))
+
+    def _at_position(self, proj: torch.Tensor, position: torch.Tensor | int, role: int) -> torch.Tensor:
+        """``proj [..., P, 4h]`` of vertices at ``position [P]`` (or one int), plus their position
+        vectors (``role`` 0: new vertex, 1: source) when ``positions`` is on."""
+        if self.edge_position is None:
+            return proj
+        table = self.edge_position[role]
+        return proj + (table[position] if isinstance(position, int) else table.index_select(0, position))
 
     # --- teacher forcing -----------------------------------------------------------------
     def _teacher_forced(self, z: torch.Tensor,
@@ -98,7 +124,7 @@ class DVAEDecoder(nn.Module):
         h = torch.stack(states, 1)    # [B, n-1, h]
         s = torch.stack(sent_so_far, 1)  # [B, n-1, 4h]
 
-        log_p = torch.log_softmax(self.add_vertex(h), -1)                    # predicts vertices 1 .. n-1
+        log_p = torch.log_softmax(self._type_logits(h, torch.arange(1, n, device=z.device)), -1)  # vertices 1 .. n-1
         target = batch.ops[:, 1:].clamp(max=log_p.shape[-1] - 1)             # pad -> any id, masked later
         type_logp = log_p.gather(2, target[..., None]).squeeze(2)
 
@@ -114,7 +140,8 @@ class DVAEDecoder(nn.Module):
         type_proj = self.edge_new(self._type_only_states(z))                  # [num_ops + 1, 4h]
         first_proj = type_proj.index_select(0, batch.ops[:, 1:].flatten()).view(len(z), n - 1, -1)
         src, dst = torch.cat([first_src, later_src]), torch.cat([first_dst, later_dst])
-        logits = self._edge_logits(self.edge_src(h).index_select(1, src), torch.cat([first_proj, later_proj], 1))
+        logits = self._edge_logits(self._at_position(self.edge_src(h).index_select(1, src), src, 1),
+                                   self._at_position(torch.cat([first_proj, later_proj], 1), dst, 0))
         edge_logp = -F.binary_cross_entropy_with_logits(logits, adj[:, src, dst], reduction="none")
         return type_logp, edge_logp, src, dst
 
@@ -193,12 +220,12 @@ class DVAEDecoder(nn.Module):
         first_proj = self.edge_new(first_state)
         h_last = self._first_state(z)
         sent_by = [sent(self.gru, self.message, h_last, 0)]  # [m; W_hh m] of each finished vertex, [B, 4h]
-        src_half = [self.edge_src(h_last)]                   # its edge-MLP source half, [B, 4h]
+        src_half = [self._at_position(self.edge_src(h_last), 0, 1)]  # its edge-MLP source half, [B, 4h]
         for v in range(1, n):
             if v == n - 1:
                 new_type = torch.full((bsz,), OUTPUT_ID, dtype=torch.long, device=device)
             else:
-                type_logits = self.add_vertex(h_last)
+                type_logits = self._type_logits(h_last, v)
                 if stochastic:
                     new_type = torch.multinomial(torch.softmax(type_logits, -1), 1, generator=generator).squeeze(1)
                 else:
@@ -216,7 +243,7 @@ class DVAEDecoder(nn.Module):
             # before its first edge the new vertex's state depends on its type only
             state, new_proj = first_state[new_type], first_proj[new_type]
             for vi in range(v - 1, -1, -1):
-                logit = self._edge_logits(src_half[vi], new_proj)
+                logit = self._edge_logits(src_half[vi], self._at_position(new_proj, v, 0))
                 if stochastic:
                     edge = torch.rand(logit.shape, generator=generator, device=device) < torch.sigmoid(logit)
                 else:
@@ -235,7 +262,7 @@ class DVAEDecoder(nn.Module):
             # the last position reads no sent messages unless its edges are predicted
             if v < n - 2 or self.predict_output_edges:
                 sent_by.append(sent(self.gru, self.message, state, v))
-                src_half.append(self.edge_src(state))
+                src_half.append(self._at_position(self.edge_src(state), v, 1))
             n_nodes = torch.where(ends, torch.full_like(n_nodes, v + 1), n_nodes)
             alive = alive & ~ends
         return DAGBatch(ops, adj, n_nodes, pad_id=pad)

@@ -9,6 +9,8 @@ from typing import Callable
 
 from torch import nn
 
+from naslib_oe.errors import ConfigError
+
 ENCODERS: dict[str, type[nn.Module]] = {}
 
 
@@ -21,5 +23,5 @@ def register_encoder(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
 
 def build_encoder(name: str, **kwargs) -> nn.Module:
     if name not in ENCODERS:
-        raise ValueError(f"unknown encoder {name!r}; available: {sorted(ENCODERS)}")
+        raise ConfigError(f"unknown encoder {name!r}; available: {sorted(ENCODERS)}")
     return ENCODERS[name](**kwargs)

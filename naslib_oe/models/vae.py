@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from naslib_oe.models.decoder import DVAEDecoder
-from naslib_oe.errors import CheckpointError
+from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.models.checkpoint import CHECKPOINT_FORMAT, read_checkpoint, write_weights
 from naslib_oe.models.embedding import OperationEmbedding
 from naslib_oe.models.registry import build_encoder
@@ -37,14 +37,15 @@ class VAEConfig:
     gcn_layers: int = 3
     beta: float = 0.005
     logvar_init: float = 0.0       # initial bias of the posterior log-variance (0: D-VAE's default init)
+    positions: bool = False        # decoder: learned position vectors in its type and edge MLPs (NB201 needs them; D-VAE: off)
 
     def __post_init__(self) -> None:
         if self.op_embedding not in ("learned", "onehot"):
-            raise ValueError(f"op_embedding must be 'learned' or 'onehot', got {self.op_embedding!r}")
+            raise ConfigError(f"op_embedding must be 'learned' or 'onehot', got {self.op_embedding!r}")
         if self.op_embedding_dim < 1 or self.hidden < 1 or self.latent < 1:
-            raise ValueError(f"sizes must be positive: {self}")
+            raise ConfigError(f"sizes must be positive: {self}")
         if self.beta < 0:
-            raise ValueError(f"beta must be >= 0, got {self.beta}")
+            raise ConfigError(f"beta must be >= 0, got {self.beta}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "VAEConfig":
@@ -80,7 +81,8 @@ class GraphVAE(nn.Module):
             # a narrow initial posterior lets the decoder read z from the first step instead of noise
             nn.init.constant_(self.to_logvar.bias, cfg.logvar_init)
         self.decoder = DVAEDecoder(self.embedding, cfg.hidden, cfg.latent, space.max_nodes,
-                                   predict_output_edges=space.predict_output_edges)
+                                   predict_output_edges=space.predict_output_edges,
+                                   positions=cfg.positions)
 
     @property
     def device(self) -> torch.device:

@@ -139,9 +139,11 @@ def nb201_dataset_api(path: str | None = None, report_missing_as: float | None =
     return {"nb201_data": NB201TableData(NB201Benchmark.load(path), report_missing_as)}
 
 
-def evaluator_dataset_api(evaluator: Evaluator, report_missing_as: float | None = None) -> dict[str, Any]:
+def evaluator_dataset_api(evaluator: Evaluator, report_missing_as: float | None = None,
+                          prior: Any = None) -> dict[str, Any]:
     """The ``dataset_api`` of :class:`~naslib_oe.naslib.enas_space.EnasSearchSpace`: our evaluator,
-    and what to answer for metrics it lacks (test accuracy and train time on ENAS)."""
+    what to answer for metrics it lacks (test accuracy and train time on ENAS), and the
+    :class:`~naslib_oe.problem.Prior` that ``oe_dvae`` fits its GP on as well (None: none)."""
     holds = "it answers validation accuracy" + (" and test accuracy where its table has one"
                                                  if evaluator.space.name != "enas" else " only")
-    return {"evaluator": evaluator, "missing": _Missing(repr(evaluator), report_missing_as, holds)}
+    return {"evaluator": evaluator, "missing": _Missing(repr(evaluator), report_missing_as, holds), "prior": prior}

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.naslib.enas_space import EnasSearchSpace
 from naslib_oe.naslib.problem import native_factory as problem_native_factory
 from naslib_oe.naslib.runner import require_naslib
@@ -41,7 +42,7 @@ def native_factory(space: SearchSpace) -> Callable[[ArchDAG], Any]:
         template = NasBench201SearchSpace()
         template.instantiate_model = False
         return problem_native_factory(template)[1]
-    raise ValueError(f"NASLib's predictors are wired here for nasbench201 and enas, not {space.name}")
+    raise ConfigError(f"NASLib's predictors are wired here for nasbench201 and enas, not {space.name}")
 
 
 class NASLibPredictor(ArchitecturePredictor):
@@ -50,7 +51,7 @@ class NASLibPredictor(ArchitecturePredictor):
     def __init__(self, name: str, space: SearchSpace, seed: int = 0):
         require_naslib()
         if name not in NASLIB_PREDICTORS:
-            raise ValueError(f"unknown NASLib predictor {name!r}; expected one of {sorted(NASLIB_PREDICTORS)}")
+            raise ConfigError(f"unknown NASLib predictor {name!r}; expected one of {sorted(NASLIB_PREDICTORS)}")
         from naslib.utils import set_seed
         from naslib.utils.encodings import EncodingType
 

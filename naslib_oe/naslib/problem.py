@@ -13,7 +13,7 @@ from naslib_oe.benchmarks.evaluators import EvalResult
 from naslib_oe.naslib.convert import nb101_spec_from_dag, nb201_op_indices_from_dag
 from naslib_oe.naslib.dataset_api import MissingMetricError
 from naslib_oe.naslib.enas_space import EnasSearchSpace
-from naslib_oe.optimizers.base import Problem
+from naslib_oe.problem import Problem
 from naslib_oe.spaces import ArchDAG, NB101Space, NB201Space, SearchSpace
 
 SUPPORTED = ("nasbench201", "nasbench101", "enas")
@@ -74,7 +74,7 @@ def problem_from_naslib(search_space: Any, dataset: str, dataset_api: Any) -> Pr
         if not dataset_api or "evaluator" not in dataset_api:
             raise ValueError("enas: pass dataset_api=evaluator_dataset_api(evaluator) to adapt_search_space")
         evaluator = dataset_api["evaluator"]
-        return Problem(evaluator.space, evaluator, to_native=EnasSearchSpace)
+        return Problem(evaluator.space, evaluator, to_native=EnasSearchSpace, prior=dataset_api.get("prior"))
     if not hasattr(search_space, "get_type"):
         raise ValueError(f"naslib_oe optimizers search {', '.join(SUPPORTED)}; got a "
                          f"{type(search_space).__name__!r} search space")

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from naslib_oe.benchmarks import DataError, Metric, NB201Benchmark, load_benchmark
-from naslib_oe.benchmarks.evaluators import make_evaluator
 from naslib_oe.config import ConfigError, load_config, oe_settings
 from naslib_oe.naslib.convert import nb201_dag_from_op_indices
 from naslib_oe.naslib.dataset_api import NB201TableData, evaluator_dataset_api, nb201_dataset_api
+from naslib_oe.problem import build_problem
 
 #: NASLib's own defaults (runners/nas/discrete_config.yaml) for the keys its optimizers read,
 #: except ``fidelity``: rs queries ``epoch=fidelity``, and NASLib's 108 (NB101's budget) would
@@ -93,8 +93,12 @@ def build_search_space(cfg: dict[str, Any]) -> Any:
     return space
 
 
-def build_dataset_api(cfg: dict[str, Any]) -> Any:
-    """``dataset_api: table`` (our files) or ``naslib`` (NASLib's ``get_dataset_api``)."""
+def build_dataset_api(cfg: dict[str, Any], store: str | Path | None = None) -> Any:
+    """``dataset_api: table`` (our files) or ``naslib`` (NASLib's ``get_dataset_api``).
+
+    On ENAS it carries the problem of :func:`naslib_oe.problem.build_problem`: the configured
+    evaluator (a surrogate is fit once and kept in ``store``) and the training-table prior.
+    """
     name = cfg["search_space"]
     source = cfg.get("dataset_api") or DEFAULT_DATASET_API[name]
     settings = oe_settings(cfg)
@@ -110,11 +114,12 @@ def build_dataset_api(cfg: dict[str, Any]) -> Any:
         return nb201_dataset_api(settings.data_path, report_missing_as=NOT_RECORDED)
     if name == "enas":
         # every optimizer sees the same values: search.oe_dvae.evaluator (table or surrogate)
-        evaluator, quality = make_evaluator(load_benchmark("enas", settings.data_path), settings.evaluator,
-                                            cfg["dataset"], seed=cfg["seed"])
-        if quality is not None:
-            print(quality)
-        return evaluator_dataset_api(evaluator, report_missing_as=NOT_RECORDED)
+        problem = build_problem(load_benchmark("enas", settings.data_path), settings.evaluator, cfg["dataset"],
+                                seed=cfg["seed"], use_prior=settings.bo.use_prior, store=store)
+        if problem.evaluator_quality is not None:
+            print(problem.evaluator_quality)
+        print(f"prior: {problem.prior_note}")
+        return evaluator_dataset_api(problem.evaluator, report_missing_as=NOT_RECORDED, prior=problem.prior)
     raise ConfigError("nasbench101: our NB101 file is a 500-architecture sample without test accuracy; "
                       "NASLib's NB101 search needs its nasbench_only108.pkl: set dataset_api: naslib")
 
@@ -144,7 +149,7 @@ def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
         os.makedirs(os.path.join(node.save, sub), exist_ok=True)
     setup_logger(node.save + "/log.log").setLevel(logging.INFO)
 
-    search_space, dataset_api = build_search_space(cfg), build_dataset_api(cfg)
+    search_space, dataset_api = build_search_space(cfg), build_dataset_api(cfg, store=node.save)
     set_seed(cfg["seed"])
     optimizer = factories[cfg["optimizer"]](node)
     optimizer.adapt_search_space(search_space, dataset_api=dataset_api)

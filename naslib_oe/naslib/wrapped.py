@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.naslib.convert import nb201_dag_from_op_indices
 from naslib_oe.naslib.dataset_api import NB201TableData, evaluator_dataset_api
 from naslib_oe.naslib.enas_space import EnasSearchSpace
 from naslib_oe.naslib.runner import NOT_RECORDED, naslib_config, optimizer_factories, require_naslib
-from naslib_oe.optimizers.base import BlackBoxOptimizer, Problem, Query
+from naslib_oe.optimizers.base import BlackBoxOptimizer
+from naslib_oe.problem import Problem, Query
 from naslib_oe.spaces import ArchDAG
 
 #: the architecture each NASLib optimizer queried last: what its own
@@ -40,7 +42,7 @@ def naslib_view(problem: Problem) -> tuple[Any, Any, Callable[[Any], ArchDAG]]:
         space.instantiate_model = False
         api = {"nb201_data": NB201TableData(evaluator.bench, report_missing_as=NOT_RECORDED)}
         return space, api, lambda a: nb201_dag_from_op_indices(a.get_op_indices(), problem.space)
-    raise ValueError(f"NASLib's optimizers run in the harness on enas and nasbench201 tables; {name} with "
+    raise ConfigError(f"NASLib's optimizers run in the harness on enas and nasbench201 tables; {name} with "
                      f"{evaluator!r} needs NASLib's own data: use `naslib-oe naslib-run`")
 
 

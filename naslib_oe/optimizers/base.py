@@ -7,14 +7,15 @@ harness and NASLib's ``Trainer`` drive the very same object.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
-from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator
-from naslib_oe.spaces import ArchDAG, SearchSpace
+from naslib_oe.errors import ConfigError
+from naslib_oe.benchmarks.evaluators import EvalResult
+from naslib_oe.problem import Problem, Query
+from naslib_oe.spaces import ArchDAG
 
 
 class LocalMetaOptimizer:
@@ -59,27 +60,6 @@ except Exception:  # ImportError, or a NASLib that does not import on this Pytho
     _Base = LocalMetaOptimizer
 
 
-@dataclass
-class Problem:
-    """What a search runs on: the space's codec and the evaluator that answers queries.
-
-    ``to_native`` turns a DAG back into the caller's own architecture object (a NASLib
-    search-space graph); ``get_final_architecture`` returns that when it is set.
-    """
-
-    space: SearchSpace
-    evaluator: Evaluator
-    to_native: Callable[[ArchDAG], Any] | None = None
-
-
-@dataclass
-class Query:
-    """One spent query."""
-
-    dag: ArchDAG
-    result: EvalResult
-
-
 class BlackBoxOptimizer(_Base):
     """Shared bookkeeping of query-based optimizers: history, incumbent, statistics.
 
@@ -110,7 +90,7 @@ class BlackBoxOptimizer(_Base):
             from naslib_oe.naslib.problem import problem_from_naslib  # the NASLib shell sits above us
 
             if self.dataset is None:
-                raise ValueError(f"{type(self).__name__}: a NASLib search space is queried on a dataset; "
+                raise ConfigError(f"{type(self).__name__}: a NASLib search space is queried on a dataset; "
                                  f"build the optimizer from a config with `dataset:`")
             self.problem = problem_from_naslib(search_space, self.dataset, dataset_api)
         self.on_problem()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.benchmarks.evaluators import EvalResult
 from naslib_oe.optimizers.base import BlackBoxOptimizer
 from naslib_oe.spaces import ArchDAG
@@ -35,7 +36,7 @@ class RegularizedEvolution(BlackBoxOptimizer):
                  dataset: str | None = None):
         super().__init__(seed, dataset)
         if not 1 <= sample_size <= population_size:
-            raise ValueError(f"re: need 1 <= sample_size ({sample_size}) <= population_size ({population_size})")
+            raise ConfigError(f"re: need 1 <= sample_size ({sample_size}) <= population_size ({population_size})")
         self.population_size, self.sample_size, self.mutation_tries = population_size, sample_size, mutation_tries
         self.population: deque[tuple[ArchDAG, float]] = deque()
 

@@ -15,15 +15,13 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Mapping
 
+from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.bo import LatentBO
 from naslib_oe.config import OESettings, oe_settings
 from naslib_oe.models import GraphVAE
 from naslib_oe.optimizers.base import BlackBoxOptimizer
 from naslib_oe.spaces import ArchDAG
-from naslib_oe.training import resolve_device, train_vae
-
-#: architectures sampled to pretrain on when the problem has no table of candidates
-PRETRAIN_SAMPLES = 20_000
+from naslib_oe.training import PRETRAIN_SAMPLES, fit_vae, resolve_device
 
 
 class OEDVAE(BlackBoxOptimizer):
@@ -50,21 +48,21 @@ class OEDVAE(BlackBoxOptimizer):
         if self.vae is None:
             self.vae = self._load_or_pretrain()
         if self.vae.space.name != space.name:
-            raise ValueError(f"oe_dvae: the VAE was trained on {self.vae.space.name}, the search runs on {space.name}")
+            raise CheckpointError(f"oe_dvae: the VAE was trained on {self.vae.space.name}, the search runs on {space.name}")
         pool = list(self.problem.evaluator.candidates()) if self.settings.bo.proposal == "pool" else None
         if pool == []:
-            raise ValueError(f"oe_dvae: proposal 'pool' needs the architectures of the benchmark, and "
+            raise ConfigError(f"oe_dvae: proposal 'pool' needs the architectures of the benchmark, and "
                              f"{self.problem.evaluator!r} lists none; set search.oe_dvae.bo.proposal=decode")
-        self.bo = LatentBO(self.vae, self.settings.bo, seed=self.seed, pool=pool)
+        # the problem's prior (D-VAE's training table on ENAS) is None where the benchmark has
+        # none or the config leaves it out (bo.use_prior); build_problem decides, for every entry point
+        self.bo = LatentBO(self.vae, self.settings.bo, seed=self.seed, prior=self.problem.prior, pool=pool)
 
     def _load_or_pretrain(self) -> GraphVAE:
         space, device = self.problem.space, resolve_device(self.settings.train.device)
         if self.settings.checkpoint:
             return GraphVAE.load(self.settings.checkpoint, space, map_location=device)
         dags = list(self.problem.evaluator.candidates()) or space.sample_many(PRETRAIN_SAMPLES, self.rng)
-        vae = GraphVAE(space, self.settings.model)
-        train_vae(vae, dags, self.settings.train)
-        return vae
+        return fit_vae(space, dags, self.settings.model, self.settings.train)
 
     def propose(self) -> ArchDAG:
         if not self.queue:

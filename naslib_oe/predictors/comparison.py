@@ -16,6 +16,8 @@ import numpy as np
 from scipy import stats
 from tqdm.auto import tqdm
 
+from naslib_oe.bo.predictive import rmse_and_pearson
+from naslib_oe.errors import ConfigError
 from naslib_oe.predictors.base import ArchitecturePredictor
 from naslib_oe.spaces import ArchDAG
 
@@ -40,17 +42,17 @@ def score(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
     """Kendall tau, Spearman rho, Pearson r and RMSE. A constant prediction ranks nothing:
     its correlations are 0 (scipy's NaN would hide it from the means)."""
     pred, target = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
-    rmse = float(np.sqrt(np.mean((pred - target) ** 2)))
     if np.ptp(pred) == 0 or np.ptp(target) == 0:
-        return {"kendall": 0.0, "spearman": 0.0, "pearson": 0.0, "rmse": rmse}
+        return {"kendall": 0.0, "spearman": 0.0, "pearson": 0.0, "rmse": float(np.sqrt(np.mean((pred - target) ** 2)))}
+    rmse, pearson = rmse_and_pearson(pred, target)  # the VAE protocol's own formulas
     return {"kendall": float(stats.kendalltau(pred, target)[0]), "spearman": float(stats.spearmanr(pred, target)[0]),
-            "pearson": float(stats.pearsonr(pred, target)[0]), "rmse": rmse}
+            "pearson": pearson, "rmse": rmse}
 
 
 def split(n: int, test_size: int, split_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Fixed test rows and the pool the training sets are drawn from."""
     if not 0 < test_size < n:
-        raise ValueError(f"test_size must be between 1 and {n - 1} (the table has {n} rows), not {test_size}")
+        raise ConfigError(f"test_size must be between 1 and {n - 1} (the table has {n} rows), not {test_size}")
     order = np.random.default_rng(split_seed).permutation(n)
     return order[:test_size], order[test_size:]
 
@@ -63,7 +65,7 @@ def compare_predictors(dags: Sequence[ArchDAG], y: Sequence[float], predictors: 
     test, pool = split(len(dags), test_size, split_seed)
     too_big = [s for s in train_sizes if s > len(pool)]
     if too_big:
-        raise ValueError(f"training sizes {too_big} exceed the {len(pool)} architectures outside the test set")
+        raise ConfigError(f"training sizes {too_big} exceed the {len(pool)} architectures outside the test set")
     test_dags = [dags[i] for i in test]
     scores = []
     bar = tqdm(total=len(predictors) * len(train_sizes) * len(seeds), desc="predictors", unit="fit",
@@ -140,12 +142,10 @@ def markdown_table(summary: Sequence[Mapping], metric: str = "kendall") -> str:
 
 def plot_scores(summary: Sequence[Mapping], path: str | Path, metrics: Sequence[str] = ("kendall", "spearman")) -> Path:
     """Correlation against training size, one line per predictor with a ±std band."""
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend is left alone
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
+    fig = Figure(figsize=(5.5 * len(metrics), 4))
+    axes = fig.subplots(1, len(metrics), squeeze=False)
     names = list(dict.fromkeys(row["predictor"] for row in summary))
     for ax, metric in zip(axes[0], metrics):
         for name in names:
@@ -162,5 +162,4 @@ def plot_scores(summary: Sequence[Mapping], path: str | Path, metrics: Sequence[
     axes[0][0].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return Path(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.benchmarks.surrogate import TreeEnsembleSurrogate, adjacency_encoding
 from naslib_oe.predictors.base import ArchitecturePredictor
 from naslib_oe.predictors.heads import HEADS
@@ -17,7 +18,7 @@ class AdjacencyPredictor(ArchitecturePredictor):
     def __init__(self, space: SearchSpace, head: str = "gp", seed: int = 0):
         super().__init__(ss_type=space.name, encoding_type="adjacency_one_hot")
         if head not in HEADS:
-            raise ValueError(f"unknown head {head!r}; expected one of {sorted(HEADS)}")
+            raise ConfigError(f"unknown head {head!r}; expected one of {sorted(HEADS)}")
         self.space, self.head_name, self.seed = space, head, seed
 
     def _features(self, dags: list[ArchDAG]) -> torch.Tensor:

@@ -6,14 +6,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from naslib_oe.errors import ConfigError
 from naslib_oe.models import GraphVAE, VAEConfig
 from naslib_oe.predictors.base import ArchitecturePredictor
 from naslib_oe.predictors.heads import HEADS
 from naslib_oe.spaces import ArchDAG, SearchSpace
-from naslib_oe.training import TrainConfig, train_vae
-
-#: architectures sampled from the space to pretrain on when no VAE is given
-PRETRAIN_SAMPLES = 20_000
+from naslib_oe.training import PRETRAIN_SAMPLES, TrainConfig, fit_vae
 
 
 class OEPredictor(ArchitecturePredictor):
@@ -38,9 +36,9 @@ class OEPredictor(ArchitecturePredictor):
             vae = GraphVAE.load(checkpoint, space)
         space = vae.space if vae is not None else space
         if space is None:
-            raise ValueError("OEPredictor needs a vae, a checkpoint or the space to pretrain on")
+            raise ConfigError("OEPredictor needs a vae, a checkpoint or the space to pretrain on")
         if head not in HEADS:
-            raise ValueError(f"unknown head {head!r}; expected one of {sorted(HEADS)}")
+            raise ConfigError(f"unknown head {head!r}; expected one of {sorted(HEADS)}")
         super().__init__(ss_type=space.name, encoding_type="oe_latent")
         self.vae, self.space, self.head_name, self.seed = vae, space, head, seed
         self.model_config, self.train_config = model or VAEConfig(), train or TrainConfig(seed=seed)
@@ -49,10 +47,8 @@ class OEPredictor(ArchitecturePredictor):
     def pre_process(self) -> None:
         """Pretrain the VAE if there is none (NASLib calls this before any query)."""
         if self.vae is None:
-            torch.manual_seed(self.seed)
             dags = self.space.sample_many(self.pretrain_samples, np.random.default_rng(self.seed))
-            self.vae = GraphVAE(self.space, self.model_config)
-            train_vae(self.vae, dags, self.train_config, progress=False)
+            self.vae = fit_vae(self.space, dags, self.model_config, self.train_config, progress=False)
 
     def embed(self, dags: list[ArchDAG]) -> torch.Tensor:
         """Posterior means ``[len(dags), latent]``."""

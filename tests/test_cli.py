@@ -1,0 +1,47 @@
+"""The CLI's shell: help without heavy imports, and one-line errors for deliberate failures only."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from naslib_oe.cli import main
+from naslib_oe.errors import ConfigError
+
+HEAVY = ("torch", "botorch", "gpytorch", "sklearn")
+VERBS = ("train", "evaluate", "search", "compare", "plot", "analyze", "predictors", "zoo", "data")
+
+
+@pytest.mark.parametrize("argv", [["--help"]] + [[verb, "--help"] for verb in VERBS])
+def test_help_imports_no_heavy_library(argv):
+    probe = ("import sys\nfrom naslib_oe.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
+             "print(','.join(m for m in %r if m in sys.modules), file=sys.stderr)" % (argv, HEAVY))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert "usage: naslib-oe" in done.stdout
+    assert done.stderr.strip().splitlines()[-1:] in ([], [""]), f"--help imported {done.stderr.strip()}"
+
+
+def test_deliberate_errors_are_one_line_and_bugs_keep_their_traceback(monkeypatch, capsys):
+    import naslib_oe.cli as cli
+
+    def bad_setting(args):
+        raise ConfigError("search.oe_dvae.train.lr: must be > 0")
+
+    def bug(args):
+        raise ValueError("a real bug")
+
+    monkeypatch.setattr(cli, "_cmd_data", bad_setting)
+    assert main(["data"]) == 2
+    assert capsys.readouterr().err.strip() == "naslib-oe data: search.oe_dvae.train.lr: must be > 0"
+    monkeypatch.setattr(cli, "_cmd_data", bug)
+    with pytest.raises(ValueError, match="a real bug"):
+        main(["data"])
+
+
+def test_unwritable_out_is_a_one_line_error(tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    code = main(["compare", "--config", "configs/nb201.yaml", "--optimizers", "rs", "--seeds", "1", "--budget", "2",
+                 "--out", str(blocked / "run")])
+    assert code == 2 and "cannot create the output folder" in capsys.readouterr().err
