@@ -18,8 +18,8 @@ from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.metrics import evaluate_vae
 from naslib_oe.models import GraphVAE
 from naslib_oe.problem import Problem, build_problem
-from naslib_oe.utils import writable_dir
 from naslib_oe.training import FINAL_MODEL, VAEData, fit_vae, resolve_device, vae_data
+from naslib_oe.utils import writable_dir
 
 
 @dataclass

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import types
 import typing
 from dataclasses import fields
@@ -67,8 +68,6 @@ def sha256_of(path: Path) -> str:
 def writable_dir(path: str | Path) -> Path:
     """``path`` as a folder this process can write into, created if needed, checked before any
     work; :class:`~naslib_oe.errors.RunFolderError` names the folder otherwise."""
-    import os
-
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)

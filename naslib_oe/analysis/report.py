@@ -10,12 +10,12 @@ from typing import Sequence
 
 import numpy as np
 
-from naslib_oe.errors import RunFolderError
 from naslib_oe import pipeline
 from naslib_oe.analysis.draw import save_dags_png
 from naslib_oe.analysis.graph_properties import PROPERTIES, graph_properties, plot_properties, property_correlations
 from naslib_oe.analysis.latent import interpolate, latent_map, plot_embeddings, plot_latent_maps, smoothness
 from naslib_oe.benchmarks import Metric
+from naslib_oe.errors import RunFolderError
 
 
 def model_label(model) -> str:

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
-from naslib_oe.errors import ConfigError
 from naslib_oe.benchmarks.base import Metric, MetricNotAvailable, TabularBenchmark
+from naslib_oe.errors import ConfigError
 from naslib_oe.spaces import ArchDAG, SearchSpace
 
 

@@ -152,7 +152,7 @@ def stored_table_surrogate(bench: TabularBenchmark, dataset: str | None, seed: i
         if stored != expected:
             raise CheckpointError(f"{path} was fit for {stored}, this run needs {expected}; use another run folder")
         return surrogate, SurrogateQuality(**meta["quality"])
-    print(f"fitting the {bench.name} surrogate once for this run: two ensembles of 5 boosted-tree models on "
+    print(f"fitting the {bench.name} surrogate once for this run: a held-out check, then the ensemble on all "
           f"{len(bench)} architectures (about a minute on 2 cores) -> {path}", flush=True)
     surrogate, quality = fit_table_surrogate(bench, dataset, seed=seed)
     Path(folder).mkdir(parents=True, exist_ok=True)

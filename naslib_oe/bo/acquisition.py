@@ -19,8 +19,8 @@ from botorch.models.model import Model
 from botorch.optim import optimize_acqf
 from botorch.sampling import SobolQMCNormalSampler
 
-from naslib_oe.errors import ConfigError
 from naslib_oe.bo.surrogate import gp_jitter
+from naslib_oe.errors import ConfigError
 
 ACQUISITIONS = {"qlogei": qLogExpectedImprovement, "qei": qExpectedImprovement}
 

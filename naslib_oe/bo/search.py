@@ -27,12 +27,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from naslib_oe.errors import ConfigError
 from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator
 from naslib_oe.bo.acquisition import ACQUISITIONS, optimize_batch, select_from_pool
 from naslib_oe.bo.proposals import decode_most_frequent
 from naslib_oe.bo.surrogate import GPSettings, fit_gp
 from naslib_oe.bo.targets import TARGETS
+from naslib_oe.errors import ConfigError
 from naslib_oe.models import GraphVAE
 from naslib_oe.problem import Prior
 from naslib_oe.spaces import ArchDAG

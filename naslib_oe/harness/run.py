@@ -32,9 +32,9 @@ from typing import Any, Sequence
 import torch
 from tqdm.auto import tqdm
 
-from naslib_oe.errors import RunFolderError
 from naslib_oe.benchmarks import Metric, MetricNotAvailable, TabularBenchmark, load_benchmark
 from naslib_oe.config import ConfigError, oe_settings
+from naslib_oe.errors import RunFolderError
 from naslib_oe.harness.lock import locked_run_dir
 from naslib_oe.harness.runfile import RUN_FILE, read_run_file
 from naslib_oe.harness.trajectory import TrajectoryRecord, TrajectoryWriter, read_trajectory, trial_paths

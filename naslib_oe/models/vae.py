@@ -15,9 +15,9 @@ from typing import Any, NamedTuple, Sequence
 import torch
 from torch import nn
 
-from naslib_oe.models.decoder import DVAEDecoder
 from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.models.checkpoint import CHECKPOINT_FORMAT, read_checkpoint, write_weights
+from naslib_oe.models.decoder import DVAEDecoder
 from naslib_oe.models.embedding import OperationEmbedding
 from naslib_oe.models.registry import build_encoder
 from naslib_oe.spaces import ArchDAG, DAGBatch, SearchSpace, get_space

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from naslib_oe.errors import ConfigError
 from naslib_oe.benchmarks.evaluators import EvalResult
+from naslib_oe.errors import ConfigError
 from naslib_oe.problem import Problem, Query
 from naslib_oe.spaces import ArchDAG
 

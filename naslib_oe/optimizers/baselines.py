@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from naslib_oe.errors import ConfigError
 from naslib_oe.benchmarks.evaluators import EvalResult
+from naslib_oe.errors import ConfigError
 from naslib_oe.optimizers.base import BlackBoxOptimizer
 from naslib_oe.spaces import ArchDAG
 

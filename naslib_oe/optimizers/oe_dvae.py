@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Mapping
 
-from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.bo import LatentBO
 from naslib_oe.config import OESettings, oe_settings
+from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.models import GraphVAE
 from naslib_oe.optimizers.base import BlackBoxOptimizer
 from naslib_oe.spaces import ArchDAG

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from naslib_oe.errors import ConfigError
 from naslib_oe.benchmarks.surrogate import TreeEnsembleSurrogate, adjacency_encoding
+from naslib_oe.errors import ConfigError
 from naslib_oe.predictors.base import ArchitecturePredictor
 from naslib_oe.predictors.heads import HEADS
 from naslib_oe.spaces import ArchDAG, SearchSpace
