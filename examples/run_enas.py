@@ -9,6 +9,9 @@
 4. Write ``summary.md`` (best accuracy by round, BO vs random), ``results.json``,
    ``trajectory.jsonl`` and PNG drawings of the three best architectures.
 
+``--resume`` continues a stopped run in its folder: training from its last checkpoint, the
+metrics from ``metrics.json``, and the search by replaying ``trajectory.jsonl``.
+
 Settings:
   (default)  the shipped model, the full VAE protocol, 2 predictive GP seeds and 2 BO
              rounds of 25: about 10 minutes on 2 CPU cores.
@@ -46,7 +49,8 @@ PAPER = {"reconstruction": 0.9999, "validity": 1.0, "uniqueness": 0.3915, "rmse_
 REDUCED_BO = ["search.oe_dvae.bo.budget=50", "search.oe_dvae.bo.batch_size=25", "search.oe_dvae.bo.decode_samples=50",
               "search.oe_dvae.bo.gp.steps=150"]
 MODES = {
-    "paper": ["search.oe_dvae.train={recipe: paper}"],
+    "paper": ["search.oe_dvae.train={recipe: paper}",  # D-VAE's own decoder and schedule
+              "search.oe_dvae.model.positions=false", "search.oe_dvae.model.latent_skip=false"],
     "default": ["search.oe_dvae.predictive_seeds=2", *REDUCED_BO],
     "train": ["search.oe_dvae.predictive_seeds=2", *REDUCED_BO],
     "smoke": [
@@ -132,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", help=f"a trained ENAS GraphVAE (a model file or zoo:<name>; default "
                                              f"{ZOO_MODEL}, unless --train, --paper or --smoke)")
     parser.add_argument("--out", help="output folder (default: runs/run_enas/<mode>)")
+    parser.add_argument("--resume", action="store_true", help="continue a stopped run in its output folder")
     parser.add_argument("--config", default=str(CONFIG), help="base config (default: configs/enas.yaml)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     args = parser.parse_args(argv)
@@ -151,14 +156,22 @@ def main(argv: list[str] | None = None) -> int:
     if checkpoint:
         model = pipeline.load_vae(s, checkpoint)
     else:
-        model = pipeline.train(s, out / "vae", resume=(out / "vae" / TRAIN_STATE).is_file())
+        if not args.resume and (out / "vae" / TRAIN_STATE).is_file():
+            print(f"starting over in {out} (pass --resume to continue the stopped run)")
+        model = pipeline.train(s, out / "vae", resume=args.resume and (out / "vae" / TRAIN_STATE).is_file())
     print("== 2. VAE and predictive metrics")
-    metrics = pipeline.evaluate(s, model)
+    metrics_file = out / "metrics.json"
+    if args.resume and metrics_file.is_file():
+        metrics = json.loads(metrics_file.read_text())
+        print(f"(measured before the stop: {metrics_file})")
+    else:
+        metrics = pipeline.evaluate(s, model)
+        metrics_file.write_text(json.dumps(metrics, indent=2, default=str))
     print(metrics_table(metrics))
     print("== 3. latent BO")
     bo = s.settings.bo
     problem = pipeline.configured_problem(s, store=out)
-    result, search = pipeline.search(s, model, out, problem=problem)
+    result, search = pipeline.search(s, model, out, problem=problem, resume=args.resume)
     random_results = random_baseline(s, problem.evaluator, len(result.records), s.cfg["seed"])
     random_values = [r.val_acc for r in random_results]
     n_sur_random = sum(r.surrogate for r in random_results)

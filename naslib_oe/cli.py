@@ -78,6 +78,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    import naslib_oe.naslib  # noqa: F401  (registers NASLib's naslib-* optimizers; NASLib itself is optional)
     from naslib_oe.config import load_config
     from naslib_oe.harness import compare, plot_run
 

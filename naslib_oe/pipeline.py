@@ -19,7 +19,7 @@ from naslib_oe.metrics import evaluate_vae
 from naslib_oe.models import GraphVAE
 from naslib_oe.problem import Problem, build_problem
 from naslib_oe.training import FINAL_MODEL, VAEData, fit_vae, resolve_device, vae_data
-from naslib_oe.utils import writable_dir
+from naslib_oe.utils import read_jsonl, writable_dir
 
 
 @dataclass
@@ -97,12 +97,14 @@ def configured_problem(s: Setup, store: Path | None = None) -> Problem:
 
 
 def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo: BOSettings | None = None,
-           problem: Problem | None = None, progress: bool = True) -> tuple[SearchResult, dict[str, Any]]:
+           problem: Problem | None = None, progress: bool = True,
+           resume: bool = False) -> tuple[SearchResult, dict[str, Any]]:
     """Run latent BO as configured; logs every query to ``out_dir/trajectory.jsonl``.
 
     ``problem`` defaults to :func:`configured_problem` with ``out_dir`` as its store; pass one
-    to share a fitted surrogate. Returns the result and a summary dict (also written as
-    ``out_dir/search.json``).
+    to share a fitted surrogate. With ``resume``, the queries already in the log are replayed
+    (see :func:`~naslib_oe.bo.run_search`) and the search goes on from there. Returns the
+    result and a summary dict (also written as ``out_dir/search.json``).
     """
     bo = bo or s.settings.bo
     seed = s.cfg["seed"] if seed is None else seed
@@ -110,8 +112,14 @@ def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo
     evaluator, quality = problem.evaluator, problem.evaluator_quality
     writable_dir(out_dir)
     log = out_dir / "trajectory.jsonl"
-    log.unlink(missing_ok=True)  # a search run is one trajectory; the harness owns resuming
-    result = run_search(model, evaluator, bo, seed=seed, prior=problem.prior, log_path=log, progress=progress)
+    replay = read_jsonl(log) if resume and log.is_file() else []
+    if replay:
+        print(f"resuming the search: {len(replay)} logged queries are replayed from {log}")
+        log.write_text("".join(json.dumps(r) + "\n" for r in replay))  # drops a line cut by a kill
+    else:
+        log.unlink(missing_ok=True)  # a search run is one trajectory
+    result = run_search(model, evaluator, bo, seed=seed, prior=problem.prior, log_path=log, progress=progress,
+                        replay=replay)
     best = result.best
     summary = {
         "config": s.cfg, "evaluator": repr(evaluator), "prior": problem.prior_note, "bo": asdict(bo), "seed": seed,

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import types
 import typing
 from dataclasses import fields
 from pathlib import Path
+import warnings
 from typing import Any, TypeVar
 
 from naslib_oe.errors import ConfigError, RunFolderError
@@ -76,3 +78,26 @@ def writable_dir(path: str | Path) -> Path:
     if not os.access(path, os.W_OK | os.X_OK):
         raise RunFolderError(f"the output folder {path} is not writable; pass another --out")
     return path
+
+
+def read_jsonl(path: Path, repair: bool = False) -> list[dict[str, Any]]:
+    """The complete lines of an append-only JSON-lines log. A final line cut short by a killed
+    process is dropped (with a warning), and with ``repair`` removed from the file so that
+    appending can continue; a bad line anywhere else is a :class:`RunFolderError`."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = []
+    for i, line in enumerate(lines):
+        try:
+            if not line.endswith("\n"):
+                raise ValueError("unterminated line")
+            rows.append(json.loads(line))
+        except ValueError as err:
+            if i != len(lines) - 1:
+                raise RunFolderError(f"{path}:{i + 1}: corrupt log line ({err}); only a last line "
+                                     f"cut short by a crash is dropped") from None
+            warnings.warn(f"{path}:{i + 1}: dropping a line cut short by a crash", stacklevel=2)
+            if repair:
+                tmp = Path(path).with_suffix(".tmp")
+                tmp.write_text("".join(lines[:-1]), encoding="utf-8")
+                os.replace(tmp, path)
+    return rows

@@ -162,6 +162,29 @@ def test_nb201_bo_improves_on_its_initial_points(nb201_bench):
     assert result.best_by_round()[-1] == (2, 30, result.records[-1].best_val)
 
 
+def test_local_rounds_propose_neighbours_of_the_best_then_fall_back(nb201_bench):
+    space = nb201_bench.space
+    torch.manual_seed(0)
+    vae = GraphVAE(space, VAEConfig(hidden=16, latent=4))
+    evaluator = TableEvaluator(nb201_bench, "cifar10")
+    result = run_search(vae, evaluator, BOSettings(budget=30, batch_size=5, num_init=10, proposal="pool", local_top=2),
+                        seed=1, progress=False)
+    assert len({r.arch for r in result.records}) == 30
+    for r in result.records[10:]:
+        before = [e for e in result.records if e.round < r.round]
+        top = sorted(before, key=lambda e: e.val_acc, reverse=True)[:2]
+        allowed = {space.hash(nb) for t in top for nb in space.neighbours(space.from_string(t.arch))}
+        assert space.hash(space.from_string(r.arch)) in allowed, (r.query, r.arch)
+    # an NB201 cell has 24 neighbours: a round of 30 around one cell takes them all, then 6 from the pool
+    result = run_search(vae, evaluator, BOSettings(budget=40, batch_size=30, num_init=10, proposal="pool", local_top=1),
+                        seed=1, progress=False)
+    best_init = max(result.records[:10], key=lambda e: e.val_acc)
+    around = {space.hash(nb) for nb in space.neighbours(space.from_string(best_init.arch))}
+    bo_round = [space.hash(space.from_string(r.arch)) for r in result.records[10:]]
+    assert len(set(bo_round)) == 30 and len(around & set(bo_round)) == 24
+    assert {r.source for r in result.records[10:]} == {"bo"}
+
+
 def test_copula_targets_keep_the_order_and_are_normal_scores():
     y = torch.tensor([10.0, 91.0, 90.0, 91.0, 93.5], dtype=torch.float64)
     scores = copula(y)

@@ -32,6 +32,28 @@ def test_run_enas_smoke(tmp_path, data_dir):
         assert Image.open(png).size[0] > 100
     assert "surrogate" in proc.stdout
 
+    # a run stopped mid-search (its last line cut by the kill) goes on from its log with --resume
+    full = (out / "trajectory.jsonl").read_text().splitlines(keepends=True)
+    (out / "trajectory.jsonl").write_text("".join(full[:4]) + full[4][:20])
+    (out / "results.json").unlink()
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics["vae"]["validity"] = 0.123  # a marker: --resume reads the metrics measured before the stop
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    resumed = subprocess.run([sys.executable, str(ROOT / "examples" / "run_enas.py"), "--smoke", "--out", str(out),
+                              "--resume"], capture_output=True, text=True,
+                             env={**os.environ, "NASLIB_OE_DATA": str(data_dir)}, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "4 logged queries are replayed" in resumed.stdout
+    assert (out / "trajectory.jsonl").read_text().splitlines() == [line.rstrip("\n") for line in full]
+    assert json.loads((out / "results.json").read_text())["metrics"]["vae"]["validity"] == 0.123
+    # a log from other settings is refused, naming the file
+    edited = full[:1] + [full[1].replace(json.loads(full[1])["arch"], json.loads(full[2])["arch"])]
+    (out / "trajectory.jsonl").write_text("".join(edited))
+    refused = subprocess.run([sys.executable, str(ROOT / "examples" / "run_enas.py"), "--smoke", "--out", str(out),
+                              "--resume"], capture_output=True, text=True,
+                             env={**os.environ, "NASLIB_OE_DATA": str(data_dir)}, timeout=900)
+    assert refused.returncode == 2 and "trajectory.jsonl: query 2" in refused.stderr, refused.stderr[-2000:]
+
 
 def test_run_enas_uses_the_shipped_model(tmp_path, data_dir):
     """The main job's default model: the zoo's DVAE-EMB, loaded (sha256-checked) instead of trained."""

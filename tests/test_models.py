@@ -22,11 +22,13 @@ def small_model(space, seed=0, **kw):
 
 
 # --- a per-graph reference of D-VAE's decoder, written straight from the algorithm ----------
-def _edge_prob(dec, h_src, h_new, src, dst):
+def _edge_prob(dec, z, h_src, h_new, src, dst):
     w = torch.cat([dec.edge_src.weight, dec.edge_new.weight], 1)  # D-VAE's Linear(2h, 4h) on [h_src; h_new]
     hidden = F.linear(torch.cat([h_src, h_new], -1), w, dec.edge_src.bias)
     if dec.edge_position is not None:  # our option: both vertices' positions enter the hidden layer
         hidden = hidden + dec.edge_position[0, dst] + dec.edge_position[1, src]
+    if dec.latent_to_edge is not None:  # our option: and z itself
+        hidden = hidden + dec.latent_to_edge(z)
     return torch.sigmoid(dec.edge_out(torch.relu(hidden)))[0, 0]
 
 
@@ -35,10 +37,13 @@ def _state(dec, x, preds, states):
     return dec.gru(x, msg)
 
 
-def _type_logits(dec, h, v):
-    if dec.vertex_position is None:
-        return dec.add_vertex(h)
-    return dec.add_vertex[2](torch.relu(dec.add_vertex[0](h) + dec.vertex_position[v]))
+def _type_logits(dec, z, h, v):
+    hidden = dec.add_vertex[0](h)
+    if dec.vertex_position is not None:
+        hidden = hidden + dec.vertex_position[v]
+    if dec.latent_to_type is not None:
+        hidden = hidden + dec.latent_to_type(z)
+    return dec.add_vertex[2](torch.relu(hidden))
 
 
 def reference_log_likelihood(dec, z, dag):
@@ -46,11 +51,11 @@ def reference_log_likelihood(dec, z, dag):
     states = {0: dec.gru(x[0:1], torch.tanh(dec.latent_to_hidden(z[None])))}
     ll = torch.zeros((), dtype=z.dtype)
     for v in range(1, dag.n_nodes):
-        ll = ll + torch.log_softmax(_type_logits(dec, states[v - 1], v), -1)[0, dag.ops[v]]
+        ll = ll + torch.log_softmax(_type_logits(dec, z, states[v - 1], v), -1)[0, dag.ops[v]]
         preds = []
         h = _state(dec, x[v:v + 1], preds, states)
         for vi in range(v - 1, -1, -1):
-            p = _edge_prob(dec, states[vi], h, vi, v)
+            p = _edge_prob(dec, z, states[vi], h, vi, v)
             ll = ll + (torch.log(p) if dag.adj[vi, v] else torch.log(1 - p))
             if dag.adj[vi, v]:
                 preds.append(vi)
@@ -63,7 +68,7 @@ def reference_greedy(dec, z, max_nodes, predict_output_edges):
     ops, edges = [0], []
     states = {0: dec.gru(dec.embedding(torch.tensor([0])), torch.tanh(dec.latent_to_hidden(z[None])))}
     for v in range(1, max_nodes):
-        t = 1 if v == max_nodes - 1 else int(_type_logits(dec, states[v - 1], v).argmax())
+        t = 1 if v == max_nodes - 1 else int(_type_logits(dec, z, states[v - 1], v).argmax())
         ops.append(t)
         loose = [u for u in range(v) if not any(s == u for s, _ in edges)]
         if t == 1 and not predict_output_edges:  # D-VAE: the output takes every vertex without successors
@@ -73,7 +78,7 @@ def reference_greedy(dec, z, max_nodes, predict_output_edges):
         preds = []
         h = _state(dec, x, preds, states)
         for vi in range(v - 1, -1, -1):
-            if _edge_prob(dec, states[vi], h, vi, v) > 0.5 or (t == 1 and vi in loose):
+            if _edge_prob(dec, z, states[vi], h, vi, v) > 0.5 or (t == 1 and vi in loose):
                 preds.append(vi)
                 h = _state(dec, x, preds, states)
         edges += [(u, v) for u in preds]
@@ -116,10 +121,16 @@ def test_loss_is_one_graph_for_torch_compile():
     assert (explained.graph_count, explained.graph_break_count) == (1, 0), explained.break_reasons
 
 
-@pytest.mark.parametrize("space, positions", [(EnasSpace(), False), (NB101Space(), False), (NB201Space(), True),
-                                             (NB101Space(), True)], ids=["enas", "nb101", "nb201-pos", "nb101-pos"])
-def test_teacher_forced_likelihood_matches_reference(space, positions):
-    model = small_model(space, positions=positions)
+DECODER_OPTIONS = pytest.mark.parametrize(
+    "space, options", [(EnasSpace(), {}), (NB101Space(), {}), (NB201Space(), {"positions": True}),
+                       (NB101Space(), {"positions": True}), (EnasSpace(), {"positions": True, "latent_skip": True}),
+                       (NB101Space(), {"latent_skip": True})],
+    ids=["enas", "nb101", "nb201-pos", "nb101-pos", "enas-pos-skip", "nb101-skip"])
+
+
+@DECODER_OPTIONS
+def test_teacher_forced_likelihood_matches_reference(space, options):
+    model = small_model(space, **options)
     dags = space.sample_many(5, np.random.default_rng(0))  # NB101: mixed sizes exercise the padding masks
     batch = space.collate(dags)
     z = torch.randn(len(dags), SMALL["latent"], dtype=torch.double)
@@ -143,10 +154,9 @@ def test_loss_is_nll_plus_beta_kl():
     torch.testing.assert_close(terms.total, nll + 0.005 * kl)
 
 
-@pytest.mark.parametrize("space, positions", [(EnasSpace(), False), (NB101Space(), False), (NB201Space(), True),
-                                             (NB101Space(), True)], ids=["enas", "nb101", "nb201-pos", "nb101-pos"])
-def test_greedy_decode_matches_reference(space, positions):
-    model = small_model(space, seed=3, positions=positions)
+@DECODER_OPTIONS
+def test_greedy_decode_matches_reference(space, options):
+    model = small_model(space, seed=3, **options)
     z = torch.randn(20, SMALL["latent"], dtype=torch.double) * 3
     decoded = model.decode(z).to_dags()
     assert decoded == [reference_greedy(model.decoder, z[i], space.max_nodes, space.predict_output_edges)

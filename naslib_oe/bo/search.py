@@ -11,6 +11,11 @@ architectures:
   ``decode_samples`` times; the most frequent valid decode is kept (D-VAE);
 * ``pool``: the best candidates of a known pool by acquisition value (exact on tables).
 
+With ``local_top = k > 0`` a round first looks near the best architectures known so far: its
+candidates are the unseen one-move neighbours (:meth:`SearchSpace.neighbours`) of the ``k``
+best, ranked by the same acquisition, a trust region in architecture space. Only when those
+run out does the round fall back to the global proposal above.
+
 Architectures already observed (or in the prior) are dropped and the round re-proposes, so
 that every query of the budget is a new architecture. When re-proposing cannot find enough
 new ones, the rest are random new architectures of the space, marked ``source="random"``.
@@ -32,7 +37,7 @@ from naslib_oe.bo.acquisition import ACQUISITIONS, optimize_batch, select_from_p
 from naslib_oe.bo.proposals import decode_most_frequent
 from naslib_oe.bo.surrogate import GPSettings, fit_gp
 from naslib_oe.bo.targets import TARGETS
-from naslib_oe.errors import ConfigError
+from naslib_oe.errors import ConfigError, RunFolderError
 from naslib_oe.models import GraphVAE
 from naslib_oe.problem import Prior
 from naslib_oe.spaces import ArchDAG
@@ -55,7 +60,8 @@ class BOSettings:
     proposal: Literal["decode", "pool"] = "decode"
     decode_samples: int = 100         # stochastic decodes per latent point (decode mode)
     acq: str = "qlogei"               # qlogei | qei
-    targets: Literal["raw", "copula"] = "raw"  # what the GP is fit on; see naslib_oe.bo.targets
+    targets: Literal["raw", "copula"] = "copula"  # what the GP is fit on; see naslib_oe.bo.targets
+    local_top: int = 0                # > 0: candidates are the neighbours of this many best architectures
     use_prior: bool = True            # fit the GP on the training table too, where one is given
     num_restarts: int = 5             # acquisition optimiser: L-BFGS restarts per point
     raw_samples: int = 256            # acquisition optimiser: random points to start from
@@ -70,8 +76,8 @@ class BOSettings:
             raise ConfigError(f"bo.targets must be one of {sorted(TARGETS)}, not {self.targets!r}")
         if self.acq.lower() not in ACQUISITIONS:  # checked here, before any query is spent
             raise ConfigError(f"bo.acq must be one of {sorted(ACQUISITIONS)}, not {self.acq!r}")
-        if self.budget < 1 or self.batch_size < 1 or self.num_init < 0 or self.decode_samples < 1:
-            raise ConfigError("bo.budget, batch_size and decode_samples must be positive, num_init >= 0")
+        if self.budget < 1 or self.batch_size < 1 or self.num_init < 0 or self.decode_samples < 1 or self.local_top < 0:
+            raise ConfigError("bo.budget, batch_size and decode_samples must be positive, num_init and local_top >= 0")
         if self.num_init > self.budget:
             raise ConfigError(f"bo.num_init ({self.num_init}) exceeds bo.budget ({self.budget})")
 
@@ -107,6 +113,7 @@ class LatentBO:
         self._prior_z = vae.embed(list(prior.dags)).double() if self._prior else None
         self._pool = [d for d in pool if self.space.hash(d) not in self._known] if pool else None
         self._pool_z = vae.embed(self._pool).double() if self._pool else None  # embedded once, reused every round
+        self._pool_row = {self.space.hash(d): i for i, d in enumerate(self._pool)} if self._pool else None
         if self._prior_z is not None:
             ref_z = self._prior_z
         elif self._pool_z is not None:
@@ -163,12 +170,43 @@ class LatentBO:
         y = TARGETS[s.targets](y)  # monotone: the best architecture stays the best
         gp = fit_gp(z, y, s.gp, seed=seed)
         best_f = float(y.max())
+        chosen: list[ArchDAG] = []
+        if s.local_top:
+            local, local_z = self._local_candidates(s.local_top)
+            if local:
+                chosen = [local[i] for i in select_from_pool(gp, best_f, local_z, n, s.acq, seed=seed)]
+        if len(chosen) < n:
+            chosen += self._global_round(gp, best_f, n - len(chosen), chosen, seed)
+        return chosen
+
+    def _local_candidates(self, top: int) -> tuple[list[ArchDAG], torch.Tensor | None]:
+        """The unseen neighbours of the ``top`` best known architectures (the prior's too) that
+        can be evaluated (in the pool, when there is one), with their latents ``[C, latent]``."""
+        known = list(self.observed) + (list(zip(self._prior.dags, self._prior.values)) if self._prior else [])
+        best = sorted(known, key=lambda dv: dv[1], reverse=True)[:top]
+        candidates: dict[str, ArchDAG] = {}
+        for dag, _ in best:
+            for nb in self.space.neighbours(dag):
+                key = self.space.hash(nb)
+                if key not in self._known and (self._pool_row is None or key in self._pool_row):
+                    candidates.setdefault(key, nb)
+        if not candidates:
+            return [], None
+        dags = list(candidates.values())
+        if self._pool_row is not None:
+            rows = torch.tensor([self._pool_row[k] for k in candidates], device=self._pool_z.device)
+            return dags, self._pool_z[rows]
+        return dags, self.vae.embed(dags).double()
+
+    def _global_round(self, gp, best_f: float, n: int, taken_dags: Sequence[ArchDAG], seed: int) -> list[ArchDAG]:
+        """``n`` new architectures from the whole pool, or decoded from the latent box."""
+        s = self.settings
+        taken = {self.space.hash(d) for d in taken_dags}
         if s.proposal == "pool":
-            fresh = [i for i, d in enumerate(self._pool) if self.is_new(d)]
+            fresh = [i for i, d in enumerate(self._pool) if self.is_new(d) and self.space.hash(d) not in taken]
             rows = select_from_pool(gp, best_f, self._pool_z[fresh], n, s.acq, seed=seed)
             return [self._pool[fresh[i]] for i in rows]
         chosen: list[ArchDAG] = []
-        taken: set[str] = set()
         pending: torch.Tensor | None = None
         for attempt in range(MAX_REPROPOSALS):
             points = optimize_batch(gp, best_f, self.bounds, n - len(chosen), s.acq, X_pending=pending,
@@ -229,12 +267,19 @@ class SearchResult:
 
 def run_search(vae: GraphVAE, evaluator: Evaluator, settings: BOSettings, seed: int = 0,
                prior: Prior | None = None, log_path: str | Path | None = None,
-               on_query: Callable[[QueryRecord], None] | None = None, progress: bool = True) -> SearchResult:
+               on_query: Callable[[QueryRecord], None] | None = None, progress: bool = True,
+               replay: Sequence[dict] = ()) -> SearchResult:
     """Spend ``settings.budget`` queries of ``evaluator`` on latent BO.
 
     Every query is a new architecture; the loop stops exactly at the budget (or after
     ``settings.rounds`` BO rounds). With ``log_path``, each query is appended to a JSON-lines
     file as it happens.
+
+    ``replay`` resumes a stopped search: the logged queries of that search (the lines of its
+    ``log_path``), in order. The search runs again from the start with the same seed, and its
+    first ``len(replay)`` proposals take their values from the log instead of the evaluator
+    (and are not logged again); a proposal that differs from the logged one is an error,
+    since it means the log belongs to another setting.
     """
     pool = evaluator.candidates() if settings.proposal == "pool" else None
     bo = LatentBO(vae, settings, seed, prior, pool)
@@ -254,7 +299,9 @@ def run_search(vae: GraphVAE, evaluator: Evaluator, settings: BOSettings, seed: 
                 raise RuntimeError(f"no new {bo.space.name} architecture could be proposed after "
                                    f"{len(records)} queries; the space or pool is exhausted")
             for dag, source in proposals:
-                result: EvalResult = evaluator.query(dag)
+                replayed = replay[len(records)] if len(records) < len(replay) else None
+                result = _replayed_result(replayed, bo.space.to_string(dag), len(records) + 1, log_path) \
+                    if replayed is not None else evaluator.query(dag)
                 bo.observe(dag, result.val_acc)
                 if best is None or result.val_acc > best.val_acc:
                     best = result
@@ -262,7 +309,7 @@ def run_search(vae: GraphVAE, evaluator: Evaluator, settings: BOSettings, seed: 
                                      result.val_acc, result.test_acc, best.val_acc, best.test_acc, result.cost,
                                      result.surrogate, time.perf_counter() - start)
                 records.append(record)
-                if log:
+                if log and replayed is None:
                     log.write(json.dumps(record.as_dict()) + "\n")
                     log.flush()
                 if on_query:
@@ -274,3 +321,11 @@ def run_search(vae: GraphVAE, evaluator: Evaluator, settings: BOSettings, seed: 
         if log:
             log.close()
     return SearchResult(records, settings, repr(evaluator))
+
+
+def _replayed_result(logged: dict, arch: str, query: int, log_path: str | Path | None) -> EvalResult:
+    """The logged answer to query ``query``, after checking that it was asked for ``arch``."""
+    if logged.get("arch") != arch:
+        raise RunFolderError(f"{log_path}: query {query} was {logged.get('arch')!r} but the resumed search proposes "
+                             f"{arch!r}; the log comes from other settings (remove it to start over)")
+    return EvalResult(logged["val_acc"], logged.get("test_acc"), logged.get("cost", 0.0), logged.get("surrogate", False))

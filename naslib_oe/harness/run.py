@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import importlib
 import json
 import os
 import signal
@@ -38,7 +39,7 @@ from naslib_oe.errors import RunFolderError
 from naslib_oe.harness.lock import locked_run_dir
 from naslib_oe.harness.runfile import RUN_FILE, read_run_file
 from naslib_oe.harness.trajectory import TrajectoryRecord, TrajectoryWriter, read_trajectory, trial_paths
-from naslib_oe.optimizers import NASLIB_PREFIX, build_optimizer, is_known, optimizer_names
+from naslib_oe.optimizers import build_optimizer, check_available
 from naslib_oe.problem import Problem, build_problem, problem_prior
 
 PACKAGES = ("naslib_oe", "torch", "torch_geometric", "gpytorch", "botorch", "numpy", "scipy", "scikit-learn")
@@ -55,6 +56,7 @@ class TrialSpec:
     budget: int
     resume: bool = False
     torch_threads: int | None = None
+    plugins: tuple[str, ...] = ()  # modules registering the optimizer's family, imported first
 
 
 @dataclass
@@ -109,6 +111,8 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
     if log.exists() and not spec.resume:
         raise RunFolderError(f"{log} exists from an earlier run; pass resume to continue it")
     cfg = spec.config
+    for module in spec.plugins:  # a spawned worker starts without the registrations of its parent
+        importlib.import_module(module)
     optimizer = build_optimizer(spec.optimizer, cfg, seed=spec.seed)
     problem = run_problem(Path(spec.run_dir), cfg)
     optimizer.adapt_search_space(problem)
@@ -224,16 +228,7 @@ def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequenc
     ``oe_dvae`` needs a trained VAE: ``search.oe_dvae.checkpoint``, or one is trained once
     here (``run_dir/vae/model.safetensors``) and shared by all of its trials.
     """
-    unknown = [o for o in optimizers if not is_known(o)]
-    if unknown:
-        raise ConfigError(f"unknown optimizers {unknown}; expected some of {optimizer_names()}")
-    if any(o.startswith(NASLIB_PREFIX) for o in optimizers):
-        from naslib_oe.naslib.runner import NASLibMissing, require_naslib
-
-        try:
-            require_naslib()
-        except NASLibMissing as err:
-            raise ConfigError(f"{NASLIB_PREFIX}* optimizers are NASLib's own: {err}") from None
+    plugins = check_available(list(optimizers))
     if backend not in ("process", "ray"):
         raise ConfigError(f"unknown backend {backend!r}; expected 'process' or 'ray'")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
@@ -244,11 +239,11 @@ def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequenc
     settings = oe_settings(cfg)
     with locked_run_dir(run_dir):
         return _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, workers, backend,
-                               ray_address, resume, progress)
+                               ray_address, resume, progress, plugins)
 
 
 def _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, workers, backend, ray_address, resume,
-                    progress) -> CompareResult:
+                    progress, plugins) -> CompareResult:
     bench = _benchmark(cfg["search_space"], settings.data_path)  # shared with inline trials
     prepare_run_dir(run_dir, cfg, budget, bench)
     quality = run_problem(run_dir, cfg).evaluator_quality  # fits a surrogate once, before any trial
@@ -258,7 +253,7 @@ def _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, worke
     if "oe_dvae" in optimizers and not settings.checkpoint:
         trial_cfg = _with_shared_vae(cfg, settings, bench, run_dir / "vae")
     threads = 1 if (workers > 1 or backend == "ray") else None
-    specs = [TrialSpec(str(run_dir), trial_cfg, opt, seed, budget, resume, threads)
+    specs = [TrialSpec(str(run_dir), trial_cfg, opt, seed, budget, resume, threads, plugins)
              for opt in optimizers for seed in seed_list]
     result = CompareResult(run_dir, _execute(specs, workers, backend, ray_address, progress))
     for outcome in result.failed:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from naslib_oe.errors import RunFolderError
+from naslib_oe.utils import read_jsonl
 
 
 @dataclass
@@ -38,22 +38,12 @@ def read_trajectory(path: Path, repair: bool = False) -> list[TrajectoryRecord]:
     ``repair`` removed from the file so that appending can continue."""
     if not path.is_file():
         return []
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     records = []
-    for i, line in enumerate(lines):
+    for i, row in enumerate(read_jsonl(path, repair), start=1):
         try:
-            if not line.endswith("\n"):
-                raise ValueError("unterminated line")
-            records.append(TrajectoryRecord(**json.loads(line)))
-        except (ValueError, TypeError) as err:
-            if i != len(lines) - 1:
-                raise RunFolderError(f"{path}:{i + 1}: corrupt trajectory line ({err}); only a last line "
-                                 f"cut short by a crash is dropped") from None
-            warnings.warn(f"{path}:{i + 1}: dropping a line cut short by a crash", stacklevel=2)
-            if repair:
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text("".join(lines[:-1]), encoding="utf-8")
-                os.replace(tmp, path)
+            records.append(TrajectoryRecord(**row))
+        except TypeError as err:
+            raise RunFolderError(f"{path}:{i}: not a trajectory record ({err})") from None
     return records
 
 

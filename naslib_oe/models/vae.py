@@ -38,6 +38,7 @@ class VAEConfig:
     beta: float = 0.005
     logvar_init: float = 0.0       # initial bias of the posterior log-variance (0: D-VAE's default init)
     positions: bool = False        # decoder: learned position vectors in its type and edge MLPs (NB201 needs them; D-VAE: off)
+    latent_skip: bool = False      # decoder: z feeds its type and edge MLPs directly, not only through the GRU chain (D-VAE: off)
 
     def __post_init__(self) -> None:
         if self.op_embedding not in ("learned", "onehot"):
@@ -82,7 +83,7 @@ class GraphVAE(nn.Module):
             nn.init.constant_(self.to_logvar.bias, cfg.logvar_init)
         self.decoder = DVAEDecoder(self.embedding, cfg.hidden, cfg.latent, space.max_nodes,
                                    predict_output_edges=space.predict_output_edges,
-                                   positions=cfg.positions)
+                                   positions=cfg.positions, latent_skip=cfg.latent_skip)
 
     @property
     def device(self) -> torch.device:

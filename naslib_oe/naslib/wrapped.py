@@ -14,7 +14,8 @@ from naslib_oe.errors import ConfigError
 from naslib_oe.naslib.convert import nb201_dag_from_op_indices
 from naslib_oe.naslib.dataset_api import NB201TableData, evaluator_dataset_api
 from naslib_oe.naslib.enas_space import EnasSearchSpace
-from naslib_oe.naslib.runner import NOT_RECORDED, naslib_config, optimizer_factories, require_naslib
+from naslib_oe.naslib.runner import NOT_RECORDED, NASLibMissing, naslib_config, optimizer_factories, require_naslib
+from naslib_oe.optimizers import OptimizerFamily, register_family
 from naslib_oe.optimizers.base import BlackBoxOptimizer
 from naslib_oe.problem import Problem, Query
 from naslib_oe.spaces import ArchDAG
@@ -80,3 +81,13 @@ class NASLibWrapped(BlackBoxOptimizer):
         self.inner.new_epoch(epoch)
         dag = self.to_dag(self.last_query(self.inner))
         self.history.append(Query(dag, self.problem.evaluator.query(dag)))
+
+
+def _check_naslib() -> None:
+    try:
+        require_naslib()
+    except NASLibMissing as err:
+        raise ConfigError(f"naslib-* optimizers are NASLib's own: {err}") from None
+
+
+register_family(OptimizerFamily("naslib-", tuple(LAST_QUERY), NASLibWrapped, _check_naslib, __name__))

@@ -1,12 +1,14 @@
 """Optimizers with NASLib's ``MetaOptimizer`` contract: ``oe_dvae`` and simple baselines.
 
-Use :func:`build_optimizer` to get one by name (``oe_dvae``, ``rs``, ``re``, ``ls``). With NASLib
-installed, ``naslib-rs``, ``naslib-re``, ``naslib-ls``, ``naslib-bananas`` and ``naslib-npenas``
-are NASLib's own optimizers behind the same contract (:mod:`naslib_oe.naslib.wrapped`).
+Use :func:`build_optimizer` to get one by name (``oe_dvae``, ``rs``, ``re``, ``ls``). Layers
+above this one add families of optimizers with :func:`register_family`: importing
+:mod:`naslib_oe.naslib` registers ``naslib-rs``, ``naslib-re``, ``naslib-ls``,
+``naslib-bananas`` and ``naslib-npenas``, NASLib's own optimizers behind the same contract.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 from naslib_oe.errors import ConfigError
 from naslib_oe.optimizers.base import BlackBoxOptimizer, LocalMetaOptimizer, Problem, Query
@@ -14,18 +16,55 @@ from naslib_oe.optimizers.baselines import LocalSearch, RandomSearch, Regularize
 from naslib_oe.optimizers.oe_dvae import OEDVAE
 
 OPTIMIZERS = {"oe_dvae": OEDVAE, "rs": RandomSearch, "re": RegularizedEvolution, "ls": LocalSearch}
-NASLIB_PREFIX = "naslib-"
-#: NASLib's black-box optimizers, known as ``naslib-<name>``
-NASLIB_OPTIMIZERS = ("rs", "re", "ls", "bananas", "npenas")
+
+
+@dataclass(frozen=True)
+class OptimizerFamily:
+    """Optimizers named ``<prefix><name>`` that a layer above this one provides."""
+
+    prefix: str
+    names: tuple[str, ...]
+    build: Callable[[str, Mapping[str, Any], int], BlackBoxOptimizer]  # (name, config, seed)
+    check: Callable[[], None]  # raises a ConfigError saying why the family cannot run here
+    module: str                # importing it registers the family (done in worker processes)
+
+
+#: registered families, by prefix
+FAMILIES: dict[str, OptimizerFamily] = {}
+
+
+def register_family(family: OptimizerFamily) -> None:
+    FAMILIES[family.prefix] = family
+
+
+def family_of(name: str) -> OptimizerFamily | None:
+    """The registered family ``name`` belongs to, if any."""
+    for family in FAMILIES.values():
+        if name.startswith(family.prefix) and name[len(family.prefix):] in family.names:
+            return family
+    return None
 
 
 def is_known(name: str) -> bool:
-    """Ours, or ``naslib-<name>`` for one of NASLib's (whether NASLib is installed is checked on use)."""
-    return name in OPTIMIZERS or name in {NASLIB_PREFIX + n for n in NASLIB_OPTIMIZERS}
+    """Ours, or a member of a registered family (whether it can run here is :func:`check_available`'s job)."""
+    return name in OPTIMIZERS or family_of(name) is not None
 
 
 def optimizer_names() -> list[str]:
-    return sorted(OPTIMIZERS) + [NASLIB_PREFIX + n for n in NASLIB_OPTIMIZERS]
+    return sorted(OPTIMIZERS) + [f.prefix + n for f in FAMILIES.values() for n in f.names]
+
+
+def check_available(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Raise a :class:`ConfigError` for an unknown name or a family that cannot run here; return
+    the modules that register the families used (to import in worker processes)."""
+    unknown = [n for n in names if not is_known(n)]
+    if unknown:
+        hint = "" if "naslib-" in FAMILIES else " (NASLib's naslib-* optimizers register when naslib_oe.naslib is imported)"
+        raise ConfigError(f"unknown optimizers {unknown}; expected some of {optimizer_names()}{hint}")
+    families = {f.prefix: f for n in names if (f := family_of(n)) is not None}
+    for family in families.values():
+        family.check()
+    return tuple(sorted(f.module for f in families.values()))
 
 
 def build_optimizer(name: str, config: Mapping[str, Any] | None = None, seed: int = 0, **kwargs) -> BlackBoxOptimizer:
@@ -35,10 +74,9 @@ def build_optimizer(name: str, config: Mapping[str, Any] | None = None, seed: in
     if not is_known(name):
         raise KeyError(f"unknown optimizer {name!r}; expected one of {optimizer_names()}")
     config = dict(config or {})
-    if name.startswith(NASLIB_PREFIX):
-        from naslib_oe.naslib.wrapped import NASLibWrapped  # the NASLib shell sits above us
-
-        return NASLibWrapped(name[len(NASLIB_PREFIX):], config, seed)
+    family = family_of(name)
+    if family is not None:
+        return family.build(name[len(family.prefix):], config, seed)
     if name == "oe_dvae":
         return OEDVAE({**config, "seed": seed}, **kwargs)
     search = config.get("search") or {}
@@ -50,5 +88,5 @@ def build_optimizer(name: str, config: Mapping[str, Any] | None = None, seed: in
 
 
 __all__ = ["BlackBoxOptimizer", "LocalMetaOptimizer", "Problem", "Query", "RandomSearch", "RegularizedEvolution",
-           "LocalSearch", "OEDVAE", "OPTIMIZERS", "NASLIB_OPTIMIZERS", "build_optimizer", "is_known",
-           "optimizer_names"]
+           "LocalSearch", "OEDVAE", "OPTIMIZERS", "OptimizerFamily", "build_optimizer", "check_available", "family_of",
+           "is_known", "optimizer_names", "register_family"]
