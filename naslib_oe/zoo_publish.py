@@ -90,13 +90,14 @@ def publish(s, name: str, train_dir: Path, command: str, dtype: str = "float16",
 
 def zoo_table() -> str:
     """A text table of the shipped models with their headline metrics."""
-    rows = [("name", "space", "embedding", "MB", "train min", "recon %", "valid %", "RMSE", "r")]
+    rows = [("name", "space", "embedding", "MB", "train min", "recon %", "recon at mu %", "valid %", "RMSE", "r")]
     for name in zoo.available():
         card = zoo.get(name, verify=False).card
         vae, pred = card["metrics"].get("vae", {}), card["metrics"].get("predictive") or {}
         rows.append((zoo.PREFIX + name, card["space"], card["embedding"], f"{card['size_mb']:.1f}",
                      f"{card['training'].get('wall_time_s', float('nan')) / 60:.0f}",
                      f"{100 * vae.get('reconstruction', float('nan')):.2f}",
+                     f"{100 * vae.get('reconstruction_at_mean', float('nan')):.2f}",
                      f"{100 * vae.get('validity', float('nan')):.2f}",
                      f"{pred.get('rmse_mean', float('nan')):.3f}", f"{pred.get('pearson_mean', float('nan')):.3f}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

@@ -5,7 +5,7 @@ from torch.nn import functional as F
 
 from naslib_oe.errors import CheckpointError
 
-from naslib_oe.metrics import exact_matches, reconstruction_accuracy
+from naslib_oe.metrics import exact_matches, reconstruction_accuracy, reconstruction_at_mean
 from naslib_oe.models import GraphVAE, OperationEmbedding, VAEConfig
 from naslib_oe.spaces import ArchDAG, EnasSpace, NB101Space, NB201Space
 
@@ -299,6 +299,21 @@ def test_nb201_cells_are_learnable_only_with_positions():
     assert max(nll[True]) < 0.05, nll
 
 
+@pytest.mark.parametrize("latent_skip", [False, True])
+def test_latent_skip_lets_every_decision_read_z(latent_skip):
+    """With D-VAE's path from z (the input vertex's state) cut, the likelihood no longer depends
+    on z at all, unless the type and edge MLPs read z directly."""
+    space = EnasSpace()
+    model = small_model(space, latent_skip=latent_skip)
+    torch.nn.init.zeros_(model.decoder.latent_to_hidden.weight)
+    torch.nn.init.zeros_(model.decoder.latent_to_hidden.bias)
+    batch = space.collate(space.sample_many(3, np.random.default_rng(0)))
+    z = torch.randn(2, 3, SMALL["latent"], dtype=torch.double)
+    with torch.no_grad():
+        (v0, e0), (v1, e1) = (model.decoder.log_likelihood(z[i], batch) for i in range(2))
+    assert (not torch.allclose(v0, v1) and not torch.allclose(e0, e1)) == latent_skip
+
+
 def test_perfectly_trained_toy_model_reproduces_its_graphs():
     space = NB101Space()
     dags = space.sample_many(4, np.random.default_rng(2))
@@ -342,3 +357,11 @@ def test_reconstruction_by_likelihood_agrees_with_literal_decoding():
     assert reconstruction_accuracy(model, dags, method="likelihood", **kwargs) == by_likelihood  # seeded
     with pytest.raises(ValueError, match="reconstruction method"):
         reconstruction_accuracy(model, dags, method="exact")
+    # D-VAE's evaluation decodes the posterior mean: the exact expectation agrees with decoding mu
+    at_mean = reconstruction_at_mean(model, dags)
+    batch = space.collate(dags)
+    with torch.no_grad():
+        mu = model.encode(batch)[0].repeat(400, 1)
+        decoded = model.decode(mu, stochastic=True, generator=torch.Generator().manual_seed(0))
+    by_decoding_mu = exact_matches(decoded, space.collate(dags * 400)).double().mean().item()
+    assert 0.05 < at_mean < 0.95 and abs(at_mean - by_decoding_mu) < 0.04, (at_mean, by_decoding_mu)
