@@ -42,6 +42,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else run_dir(s.cfg, s.settings)
     pipeline.train(s, out, resume=args.resume)
     print(f"saved {out / FINAL_MODEL}")
+    if s.settings.checkpoint:  # the other verbs would read the config's model, not this one
+        print(f"this config's search.oe_dvae.checkpoint is {s.settings.checkpoint}: pass --checkpoint "
+              f"{out / FINAL_MODEL} (or --set search.oe_dvae.checkpoint=...) to use the model trained here")
     return 0
 
 
@@ -72,7 +75,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
     s, ckpt, model = _setup_with_model(args)
     out = Path(args.out) if args.out else s.output_dir / f"search_seed{s.cfg['seed']}"
-    pipeline.search(s, model, out)
+    pipeline.search(s, model, out, resume=args.resume)
     print(f"wrote {out / 'trajectory.jsonl'} and {out / 'search.json'}")
     return 0
 
@@ -190,8 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="latent BO with a trained VAE; logs every query")
     _add_config_args(p)
-    p.add_argument("--checkpoint", help="model file or zoo:<name> to search with (default: the config's run folder)")
+    p.add_argument("--checkpoint", help="model file or zoo:<name> to search with (default: the config's checkpoint, "
+                                        "else its run folder's model)")
     p.add_argument("--out", help="output folder (default: beside the checkpoint, search_seed{seed})")
+    p.add_argument("--resume", action="store_true", help="continue a stopped search from its trajectory.jsonl")
     p.set_defaults(func=_cmd_search)
 
     p = sub.add_parser("compare", help="optimizers x seeds on one benchmark and budget; logs, aggregates, plot")

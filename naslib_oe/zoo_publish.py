@@ -65,9 +65,10 @@ def publish(s, name: str, train_dir: Path, command: str, dtype: str = "float16",
         model = GraphVAE.from_checkpoint_dict(state["model"], s.bench.space, source=str(train_dir / TRAIN_STATE))
     weights = zoo_dir / f"{name}.safetensors"
     model.save(weights, dtype=DTYPES[dtype])
-    if weights.stat().st_size > MAX_BYTES:
+    size = weights.stat().st_size
+    if size > MAX_BYTES:
         weights.unlink()
-        raise CheckpointError(f"{name}: {weights.stat().st_size / 1e6:.1f} MB stored as {dtype} exceeds the zoo's "
+        raise CheckpointError(f"{name}: {size / 1e6:.1f} MB stored as {dtype} exceeds the zoo's "
                               f"{MAX_BYTES / 1e6:.0f} MB; use a smaller dtype or model")
     stored = GraphVAE.load(weights, s.bench.space)  # the metrics are those of the stored weights
     metrics = pipeline.evaluate(s, stored, predictive=True, progress=progress)
