@@ -49,7 +49,7 @@ class DVAEDecoder(nn.Module):
             always, 1 -> 4 never) and the operations (vertices 1, 2 and 4 all read the input
             alone) ambiguous whenever operations repeat.
         latent_skip: also add a projection of ``z`` to those hidden layers. In D-VAE, ``z`` reaches
-            vertex ``v`` only through ``v`` GRU steps; on ENAS a decoder trained for 30 minutes
+            vertex ``v`` only through ``v`` GRU steps; on ENAS a decoder trained for 25 minutes
             predicts the first two operations exactly and the last four at chance (log 6 nats
             each), which is the whole of its reconstruction loss. With the skip, every decision
             reads ``z`` directly.
