@@ -13,6 +13,8 @@ from naslib_oe.errors import ConfigError, NaslibOEError
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
+    """Exit 1 when a file the shipped configs read is missing or corrupt (each default config
+    reads one of them), naming the folders looked in and how to point elsewhere."""
     import os
 
     from naslib_oe.benchmarks.data import ENV_DATA, cache_dir, data_status
@@ -21,15 +23,28 @@ def _cmd_data(args: argparse.Namespace) -> int:
     print(f"{'file':<28} {'checksum':<9} {'source':<24} path")
     for r in rows:
         print(f"{r.relpath:<28} {r.checksum:<9} {r.source:<24} {r.path or '-'}")
-    print(f"\nlooked in: ${ENV_DATA} (set it to a folder of benchmark files), then the cache {cache_dir()}")
     folder = os.environ.get(ENV_DATA)
+    where = f"${ENV_DATA}={folder}" if folder else f"${ENV_DATA} (not set)"
+    print(f"\nlooked in: {where}, then the cache {cache_dir()}")
+    problems = []
     if folder and not Path(folder).expanduser().is_dir():
-        print(f"${ENV_DATA} points to {folder}, which does not exist", file=sys.stderr)
-        return 1
-    if not any(r.path for r in rows):
-        print(f"no benchmark file was found; set ${ENV_DATA} to the folder that holds them", file=sys.stderr)
-        return 1
-    return 1 if any(r.checksum == "MISMATCH" for r in rows) else 0
+        problems.append(f"${ENV_DATA} points to {folder}, which does not exist")
+    problems += [f"{r.relpath} is missing" for r in rows if not r.path]
+    problems += [f"{r.relpath} does not match its checksum: {r.path}" for r in rows if r.checksum == "MISMATCH"]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print(f"set ${ENV_DATA} to the folder that holds the files above (e.g. export {ENV_DATA}=../shared/data)",
+              file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from naslib_oe.doctor import FAIL, diagnose, report
+
+    findings = diagnose()
+    print(report(findings))
+    return 1 if any(f.status == FAIL for f in findings) else 0
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -178,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="list the benchmark files found, where, and whether their checksums match")
     p.set_defaults(func=_cmd_data)
 
+    p = sub.add_parser("doctor", help="check the data, the zoo, torchvision, NASLib and the GPU; say what to do")
+    p.set_defaults(func=_cmd_doctor)
+
     p = sub.add_parser("train", help="fit the graph VAE and save a checkpoint")
     _add_config_args(p)
     p.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
@@ -238,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # listed for --help only: main() hands its arguments to naslib_oe.naslib.runner untouched
     sub.add_parser("naslib-run", help="NASLib's Trainer with oe_dvae registered (needs NASLib): --config F [KEY VALUE ...]")
+    sub.add_parser("naslib-predictors", help="NASLib's predictor benchmark with oe beside its predictors (needs "
+                                             "NASLib): --config F [KEY VALUE ...]")
 
     p = sub.add_parser("zoo", help="list the shipped trained models (zoo:<name>) with their headline metrics")
     p.add_argument("--publish", metavar="NAME", help="maintainers: store --train-dir's model as zoo model NAME, "
@@ -264,6 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from naslib_oe.naslib.runner import main as runner_main
 
         return runner_main(argv[1:])
+    if argv[:1] == ["naslib-predictors"]:
+        from naslib_oe.naslib.predictor_benchmark import main as predictors_main
+
+        return predictors_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -10,7 +10,7 @@ from naslib_oe.cli import main
 from naslib_oe.errors import ConfigError
 
 HEAVY = ("torch", "botorch", "gpytorch", "sklearn")
-VERBS = ("train", "evaluate", "search", "compare", "plot", "analyze", "predictors", "zoo", "data")
+VERBS = ("train", "evaluate", "search", "compare", "plot", "analyze", "predictors", "zoo", "data", "doctor")
 
 
 @pytest.mark.parametrize("argv", [["--help"]] + [[verb, "--help"] for verb in VERBS])

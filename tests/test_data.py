@@ -129,7 +129,15 @@ def test_data_status_and_cli(isolated, monkeypatch, data_dir, capsys):
     monkeypatch.delenv("NASLIB_OE_DATA")
     assert main(["data"]) == 1  # nothing found is not a success
     captured = capsys.readouterr()
-    assert "not found (downloadable)" in captured.out and "no benchmark file was found" in captured.err
+    assert "not found (downloadable)" in captured.out and "nb201/nb201_table.csv is missing" in captured.err
+    partial = isolated / "partial" / "nb201"  # one file of three: the other configs cannot run
+    partial.mkdir(parents=True)
+    (partial / "nb201_table.csv").symlink_to(data_dir / "nb201" / "nb201_table.csv")
+    monkeypatch.setenv("NASLIB_OE_DATA", str(partial.parent))
+    assert main(["data"]) == 1
+    captured = capsys.readouterr()
+    assert "enas/final_structures6.txt is missing" in captured.err and "nb201_table.csv is missing" not in captured.err
+    assert f"NASLIB_OE_DATA={partial.parent}" in captured.out
     monkeypatch.setenv("NASLIB_OE_DATA", str(isolated / "nowhere"))
     assert main(["data"]) == 1
     assert "which does not exist" in capsys.readouterr().err

@@ -201,3 +201,12 @@ def test_compare_with_naslib_optimizers_without_naslib_explains(tmp_path):
         compare(load_config("configs/nb201.yaml"), ["naslib-re"], seeds=1, budget=5, run_dir=tmp_path, progress=False)
     with pytest.raises(ConfigError, match="naslib-bananas"):
         compare(load_config("configs/nb201.yaml"), ["naslib-darts"], seeds=1, budget=5, run_dir=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 10])
+def test_member_offsets_have_mean_zero_and_population_std_one(n):
+    from naslib_oe.naslib.predictor_types import member_offsets
+
+    c = member_offsets(n)
+    assert c.shape == (n,) and abs(c.mean()) < 1e-12
+    assert c.std() == pytest.approx(0.0 if n == 1 else 1.0)

@@ -33,6 +33,7 @@ from typing import Any, Sequence
 import torch
 from tqdm.auto import tqdm
 
+from naslib_oe import naslib_compat
 from naslib_oe.benchmarks import Metric, MetricNotAvailable, TabularBenchmark, load_benchmark
 from naslib_oe.config import ConfigError, oe_settings
 from naslib_oe.errors import RunFolderError
@@ -85,6 +86,7 @@ def package_versions() -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
+    out["naslib"] = naslib_compat.provenance()  # a checkout on the path: no package metadata
     return out
 
 

@@ -6,13 +6,20 @@
 * :mod:`~naslib_oe.naslib.problem`: a NASLib search space as a problem for our optimizers;
 * :mod:`~naslib_oe.naslib.wrapped`: NASLib's optimizers inside our harness (``naslib-re``, ...),
   registered with :mod:`naslib_oe.optimizers` when this package is imported;
-* :mod:`~naslib_oe.naslib.runner`: ``naslib-oe naslib-run``, NASLib's ``Trainer`` with ``oe_dvae``.
+* :mod:`~naslib_oe.naslib.runner`: ``naslib-oe naslib-run``, NASLib's ``Trainer`` with ``oe_dvae``;
+* :mod:`~naslib_oe.naslib.predictor_types`: ``predictor_type: oe`` / ``oe_onehot`` in NASLib's
+  ``Ensemble`` (BANANAS, NPENAS, ``PredictorEvaluator``), registered when this package is
+  imported with NASLib importable.
 
-Nothing here imports NASLib at import time, so ``import naslib_oe`` works without it;
-whatever needs NASLib imports it when called and says so clearly when it is missing.
+``import naslib_oe`` works without NASLib; whatever needs NASLib imports it when called and
+says so clearly when it is missing. Before NASLib is imported, :mod:`naslib_oe.naslib_compat`
+puts its shims for Python 3.11 and numpy 2 in force.
 """
 from naslib_oe.naslib.dataset_api import MissingMetricError, evaluator_dataset_api, nb201_dataset_api
 from naslib_oe.naslib.enas_space import EnasSearchSpace
 from naslib_oe.naslib import wrapped  # noqa: F401  (registers the naslib-* optimizers)
+from naslib_oe.naslib.predictor_types import register_if_naslib
+
+register_if_naslib()
 
 __all__ = ["EnasSearchSpace", "MissingMetricError", "evaluator_dataset_api", "nb201_dataset_api"]

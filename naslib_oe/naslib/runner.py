@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from naslib_oe import naslib_compat
 from naslib_oe.benchmarks import DataError, Metric, NB201Benchmark, load_benchmark
 from naslib_oe.config import ConfigError, load_config, oe_settings
 from naslib_oe.naslib.convert import nb201_dag_from_op_indices
@@ -60,7 +61,10 @@ class NASLibMissing(RuntimeError):
 
 
 def require_naslib() -> None:
+    """Import NASLib (with :mod:`naslib_oe.naslib_compat` applied first), or raise
+    :class:`NASLibMissing` saying why it cannot be imported."""
     try:
+        naslib_compat.apply()
         import naslib.defaults.trainer  # noqa: F401  (imports every optimizer and predictor)
     except Exception as err:  # ImportError, or a NASLib that breaks on this Python
         raise NASLibMissing(MISSING_NASLIB.format(error=f"{type(err).__name__}: {err}")) from None
@@ -138,7 +142,7 @@ def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """Search and evaluate as configured; returns (and writes) the run summary."""
     require_naslib()
     from naslib.defaults.trainer import Trainer
-    from naslib.utils import set_seed, setup_logger
+    from naslib.utils import log_args, set_seed, setup_logger
 
     cfg = load_config(config, overrides)
     factories = optimizer_factories()
@@ -148,6 +152,7 @@ def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     for sub in ("search", "eval"):  # NASLib's checkpointer expects them (its get_config_from_args makes them)
         os.makedirs(os.path.join(node.save, sub), exist_ok=True)
     setup_logger(node.save + "/log.log").setLevel(logging.INFO)
+    log_args(node)  # the config dump NASLib's own runners write first
 
     search_space, dataset_api = build_search_space(cfg), build_dataset_api(cfg, store=node.save)
     set_seed(cfg["seed"])
@@ -164,6 +169,7 @@ def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
         "dataset": cfg["dataset"], "seed": cfg["seed"], "queries": len(trajectory.valid_acc),
         "final_val_acc": float(trajectory.valid_acc[-1]), "final_test_acc": float(test),
         "final_architecture": _describe(best), "errors_json": str(Path(node.save) / "errors.json"),
+        "naslib": naslib_compat.provenance(),
     }
     summary.update(_extras(cfg, best, dataset_api))
     (Path(node.save) / "naslib_oe_summary.json").write_text(json.dumps(summary, indent=2))

@@ -3,15 +3,17 @@
 :class:`NASLibWrapped` runs a NASLib optimizer on the NASLib view of the harness's problem (a
 NASLib search space and a dataset API over the same table or surrogate) and logs each of its
 queries through our evaluator, so its trajectory has the same fields, test accuracies and
-surrogate flags as ours. NASLib's optimizers may query an architecture twice; that is their
-behaviour, and it is logged as it happens.
+surrogate flags as ours. The architecture logged is the one NASLib's query asked the dataset
+API for, read at the query itself, never from the optimizer's (bounded) history. NASLib's
+optimizers may query an architecture twice; that is their behaviour, and it is logged as it
+happens.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from naslib_oe.errors import ConfigError
-from naslib_oe.naslib.convert import nb201_dag_from_op_indices
 from naslib_oe.naslib.dataset_api import NB201TableData, evaluator_dataset_api
 from naslib_oe.naslib.enas_space import EnasSearchSpace
 from naslib_oe.naslib.runner import NOT_RECORDED, NASLibMissing, naslib_config, optimizer_factories, require_naslib
@@ -20,29 +22,61 @@ from naslib_oe.optimizers.base import BlackBoxOptimizer
 from naslib_oe.problem import Problem, Query
 from naslib_oe.spaces import ArchDAG
 
-#: the architecture each NASLib optimizer queried last: what its own
-#: ``train_statistics(report_incumbent=False)`` reports
-LAST_QUERY: dict[str, Callable[[Any], Any]] = {
-    "rs": lambda opt: opt.sampled_archs[-1].arch,
-    "re": lambda opt: opt.population[-1].arch,
-    "ls": lambda opt: opt.history[opt.newest_child_idx].arch,
-    "bananas": lambda opt: opt.train_data[-1].arch,
-    "npenas": lambda opt: opt.train_data[-1].arch,
-}
+#: NASLib's black-box optimizers this family wraps; each queries one architecture per epoch
+NASLIB_OPTIMIZERS = ("rs", "re", "ls", "bananas", "npenas")
 
 
-def naslib_view(problem: Problem) -> tuple[Any, Any, Callable[[Any], ArchDAG]]:
-    """A NASLib search space, its dataset API and ``native -> ArchDAG`` for our problem."""
+class _RecordingTable(Mapping):
+    """NASLib's ``nb201_data`` over our table, noting every architecture string it is asked for.
+
+    NASLib's optimizers keep bounded histories (LocalSearch: 100 entries), so what an optimizer
+    just queried cannot be read back from them; it is read here, at the query itself."""
+
+    def __init__(self, table: NB201TableData, space: Any, queried: list[ArchDAG]):
+        self.table, self.space, self.queried = table, space, queried
+
+    def __getitem__(self, arch_str: str):
+        record = self.table[arch_str]
+        self.queried.append(self.space.to_dag(arch_str))
+        return record
+
+    def __iter__(self):
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+class _RecordingEvaluator:
+    """An evaluator that notes every architecture it answers (the ENAS view's queries)."""
+
+    def __init__(self, evaluator: Any, queried: list[ArchDAG]):
+        self.evaluator, self.queried = evaluator, queried
+        self.space = evaluator.space
+
+    def query(self, dag: ArchDAG):
+        result = self.evaluator.query(dag)
+        self.queried.append(dag)
+        return result
+
+    def __repr__(self) -> str:
+        return repr(self.evaluator)
+
+
+def naslib_view(problem: Problem, queried: list[ArchDAG]) -> tuple[Any, Any]:
+    """A NASLib search space and its dataset API for our problem; every architecture NASLib
+    queries through them is appended to ``queried``."""
     name, evaluator = problem.space.name, problem.evaluator
     if name == "enas":
-        return EnasSearchSpace(), evaluator_dataset_api(evaluator, report_missing_as=NOT_RECORDED), lambda a: a.dag
+        api = evaluator_dataset_api(_RecordingEvaluator(evaluator, queried), report_missing_as=NOT_RECORDED)
+        return EnasSearchSpace(), api
     if name == "nasbench201" and hasattr(evaluator, "bench"):
         from naslib.search_spaces import NasBench201SearchSpace
 
         space = NasBench201SearchSpace()
         space.instantiate_model = False
-        api = {"nb201_data": NB201TableData(evaluator.bench, report_missing_as=NOT_RECORDED)}
-        return space, api, lambda a: nb201_dag_from_op_indices(a.get_op_indices(), problem.space)
+        table = NB201TableData(evaluator.bench, report_missing_as=NOT_RECORDED)
+        return space, {"nb201_data": _RecordingTable(table, problem.space, queried)}
     raise ConfigError(f"NASLib's optimizers run in the harness on enas and nasbench201 tables; {name} with "
                      f"{evaluator!r} needs NASLib's own data: use `naslib-oe naslib-run`")
 
@@ -60,26 +94,28 @@ class NASLibWrapped(BlackBoxOptimizer):
     def __init__(self, naslib_name: str, config: Mapping[str, Any], seed: int = 0):
         require_naslib()
         super().__init__(seed, dataset=config.get("dataset"))
-        if naslib_name not in LAST_QUERY:
-            raise KeyError(f"unknown NASLib optimizer {naslib_name!r}; expected one of {sorted(LAST_QUERY)}")
+        if naslib_name not in NASLIB_OPTIMIZERS:
+            raise KeyError(f"unknown NASLib optimizer {naslib_name!r}; expected one of {list(NASLIB_OPTIMIZERS)}")
         self.name = f"naslib-{naslib_name}"
-        self.last_query = LAST_QUERY[naslib_name]
         node = naslib_config({**config, "seed": seed, "optimizer": naslib_name})
         self.inner = optimizer_factories()[naslib_name](node)
-        self.to_dag: Callable[[Any], ArchDAG] | None = None
+        self.queried: list[ArchDAG] = []
 
     def on_problem(self) -> None:
         from naslib.utils import set_seed
 
-        space, api, self.to_dag = naslib_view(self.problem)
+        space, api = naslib_view(self.problem, self.queried)
         set_seed(self.seed)  # NASLib draws from the global generators
         self.inner.adapt_search_space(space, dataset_api=api)
 
     def new_epoch(self, epoch: int) -> None:
         if self.problem is None:
             raise RuntimeError(f"{self.name}: call adapt_search_space before new_epoch")
+        self.queried.clear()
         self.inner.new_epoch(epoch)
-        dag = self.to_dag(self.last_query(self.inner))
+        if len(self.queried) != 1:  # every NASLib black-box optimizer queries once per epoch
+            raise RuntimeError(f"{self.name}: epoch {epoch} made {len(self.queried)} queries, expected 1")
+        dag = self.queried[0]
         self.history.append(Query(dag, self.problem.evaluator.query(dag)))
 
 
@@ -90,4 +126,4 @@ def _check_naslib() -> None:
         raise ConfigError(f"naslib-* optimizers are NASLib's own: {err}") from None
 
 
-register_family(OptimizerFamily("naslib-", tuple(LAST_QUERY), NASLibWrapped, _check_naslib, __name__))
+register_family(OptimizerFamily("naslib-", NASLIB_OPTIMIZERS, NASLibWrapped, _check_naslib, __name__))

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from naslib_oe import naslib_compat
 from naslib_oe.benchmarks.evaluators import EvalResult
 from naslib_oe.errors import ConfigError
 from naslib_oe.problem import Problem, Query
@@ -55,6 +56,7 @@ class LocalMetaOptimizer:
 
 
 try:  # NASLib is optional; see naslib_oe.naslib
+    naslib_compat.apply()
     from naslib.optimizers.core.metaclasses import MetaOptimizer as _Base
 except Exception:  # ImportError, or a NASLib that does not import on this Python
     _Base = LocalMetaOptimizer

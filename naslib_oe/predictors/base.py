@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from naslib_oe import naslib_compat
 from naslib_oe.spaces import ArchDAG
 
 
@@ -37,6 +38,7 @@ class LocalPredictor:
 
 
 try:  # NASLib is optional; see naslib_oe.naslib
+    naslib_compat.apply()
     from naslib.predictors.predictor import Predictor as _Base
 except Exception:  # ImportError, or a NASLib that does not import on this Python
     _Base = LocalPredictor

@@ -1,5 +1,6 @@
 """oe_dvae as a NASLib MetaOptimizer, and the runner driving NASLib's Trainer."""
 import json
+import re
 
 import pytest
 import torch
@@ -64,6 +65,9 @@ def test_runner_oe_dvae_on_nb201_writes_naslib_output(small_vae_path, tmp_path, 
         runner.nb201_dag_from_op_indices(json.loads(summary["final_architecture"]))))
     assert summary["table_test_acc"] == pytest.approx(nb201_bench.query(dag, "test_acc", "cifar10"))
     assert json.loads((folder / "naslib_oe_summary.json").read_text()) == summary
+    assert summary["naslib"].startswith("0.1.0 (")  # NASLib's version and checkout
+    log = (folder / "log.log").read_text()
+    assert re.search(r"search_space\.+nasbench201", log) and re.search(r"optimizer\.+oe_dvae", log)  # NASLib's dump
 
 
 class ConvCount:
@@ -80,7 +84,7 @@ class ConvCount:
 ])
 def test_naslib_optimizers_run_on_our_enas_space(optimizer, extra, tmp_path, monkeypatch, enas_bench):
     api = evaluator_dataset_api(SurrogateEvaluator(enas_bench, ConvCount()), report_missing_as=runner.NOT_RECORDED)
-    monkeypatch.setattr(runner, "build_dataset_api", lambda cfg: api)
+    monkeypatch.setattr(runner, "build_dataset_api", lambda cfg, store=None: api)
     summary = runner.run("configs/enas.yaml", [f"out_dir={tmp_path}", f"optimizer={optimizer}",
                                                "search.epochs=15", *extra])
     _, trajectory = json.loads((tmp_path / "enas" / "cifar10" / optimizer / "0" / "errors.json").read_text())
@@ -112,3 +116,31 @@ def test_harness_runs_naslib_optimizers_reproducibly(tmp_path, nb201_bench):
             dag = nb201_bench.space.from_string(r.arch)
             assert r.val_acc == pytest.approx(nb201_bench.query(dag, "val_acc", "cifar10"))
             assert r.test_acc == pytest.approx(nb201_bench.query(dag, "test_acc", "cifar10"))
+
+
+@pytest.mark.parametrize("optimizer", ["rs", "re", "ls", "bananas", "npenas"])
+def test_harness_logs_exactly_what_naslib_queried_at_budget_150(optimizer, monkeypatch, nb201_bench):
+    """NASLib's LocalSearch keeps 100 history entries, so reading its history after 100 queries
+    logged the wrong architecture; the wrapper reads the query itself. NASLib's own query method
+    is watched here, independently of the wrapper."""
+    from naslib_oe.config import load_config
+    from naslib_oe.naslib.wrapped import NASLibWrapped
+    from naslib_oe.problem import build_problem
+
+    asked: list[tuple[int, ...]] = []
+    naslib_query = NasBench201SearchSpace.query
+
+    def watched(self, metric=None, *args, **kwargs):
+        if metric == NASLibMetric.VAL_ACCURACY:
+            asked.append(tuple(int(i) for i in self.get_op_indices()))
+        return naslib_query(self, metric, *args, **kwargs)
+
+    monkeypatch.setattr(NasBench201SearchSpace, "query", watched)
+    cfg = load_config("configs/nb201.yaml", ["search.num_candidates=50", "search.predictor_type=xgb"])
+    opt = NASLibWrapped(optimizer, cfg, seed=1)
+    opt.adapt_search_space(build_problem(nb201_bench, dataset="cifar10"))
+    for epoch in range(150):
+        opt.new_epoch(epoch)
+    logged = [runner.nb201_dag_from_op_indices(list(indices)) for indices in asked]
+    assert len(asked) == 150
+    assert [q.dag for q in opt.history] == logged
