@@ -120,3 +120,32 @@ def test_baselines_read_naslibs_keys_from_the_search_section():
     assert build_optimizer("re", {"search": {}}).population_size == 50  # the NB201 paper's default
     with pytest.raises(ConfigError, match="NASLib's keys directly under search"):
         build_optimizer("re", {"search": {"re": {"population_size": 5}}})
+
+
+def test_families_register_members_and_their_variants(monkeypatch):
+    from naslib_oe import optimizers
+
+    built, checked = [], []
+
+    def build(member, config, seed):
+        built.append(member)
+        return OPTIMIZERS["rs"](seed=seed)
+
+    def check(member):
+        checked.append(member)
+        if member.endswith(":bad"):
+            raise ConfigError(f"{member} cannot run")
+
+    family = optimizers.OptimizerFamily("toy-", ("a", "b"), build, check, "toy.module", variants=("b",))
+    monkeypatch.setitem(optimizers.FAMILIES, "toy-", family)
+    assert optimizers.family_of("toy-a") is family and optimizers.family_of("toy-b:x") is family
+    for name in ("toy-a:x", "toy-b:", "toy-c", "toy-"):
+        assert optimizers.family_of(name) is None, name
+    assert "toy-b:<variant>" in optimizers.optimizer_names()
+    assert optimizers.check_available(["rs", "toy-a", "toy-b:x"]) == ("toy.module",)
+    assert checked == ["a", "b:x"]
+    with pytest.raises(ConfigError, match="b:bad cannot run"):
+        optimizers.check_available(["toy-b:bad"])
+    with pytest.raises(ConfigError, match="unknown optimizers"):
+        optimizers.check_available(["toy-a:x"])
+    assert build_optimizer("toy-b:y", {}, seed=3).seed == 3 and built == ["b:y"]

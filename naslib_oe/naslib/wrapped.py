@@ -16,6 +16,7 @@ from typing import Any
 from naslib_oe.errors import ConfigError
 from naslib_oe.naslib.dataset_api import NB201TableData, evaluator_dataset_api
 from naslib_oe.naslib.enas_space import EnasSearchSpace
+from naslib_oe.naslib.predictor_types import OE_PREDICTOR_TYPES
 from naslib_oe.naslib.runner import NOT_RECORDED, NASLibMissing, naslib_config, optimizer_factories, require_naslib
 from naslib_oe.optimizers import OptimizerFamily, register_family
 from naslib_oe.optimizers.base import BlackBoxOptimizer
@@ -24,6 +25,8 @@ from naslib_oe.spaces import ArchDAG
 
 #: NASLib's black-box optimizers this family wraps; each queries one architecture per epoch
 NASLIB_OPTIMIZERS = ("rs", "re", "ls", "bananas", "npenas")
+#: those with a predictor ensemble: ``naslib-bananas:xgb`` sets ``search.predictor_type`` to xgb
+PREDICTOR_OPTIMIZERS = ("bananas", "npenas")
 
 
 class _RecordingTable(Mapping):
@@ -85,7 +88,8 @@ class NASLibWrapped(BlackBoxOptimizer):
     """A NASLib optimizer (``rs``, ``re``, ``ls``, ``bananas``, ``npenas``) with our bookkeeping.
 
     Args:
-        naslib_name: the NASLib optimizer.
+        naslib_name: the NASLib optimizer; ``bananas:<predictor_type>`` (likewise npenas) sets
+            ``search.predictor_type``, so one comparison can hold several predictors.
         config: our config; its NASLib keys (``search.k``, ``search.predictor_type``, ...) are
             read as ``naslib-oe naslib-run`` reads them.
         seed: seeds NASLib's global random state when the problem is set.
@@ -94,11 +98,15 @@ class NASLibWrapped(BlackBoxOptimizer):
     def __init__(self, naslib_name: str, config: Mapping[str, Any], seed: int = 0):
         require_naslib()
         super().__init__(seed, dataset=config.get("dataset"))
-        if naslib_name not in NASLIB_OPTIMIZERS:
-            raise KeyError(f"unknown NASLib optimizer {naslib_name!r}; expected one of {list(NASLIB_OPTIMIZERS)}")
+        base, _, predictor_type = naslib_name.partition(":")
+        if base not in NASLIB_OPTIMIZERS:
+            raise KeyError(f"unknown NASLib optimizer {base!r}; expected one of {list(NASLIB_OPTIMIZERS)}")
         self.name = f"naslib-{naslib_name}"
-        node = naslib_config({**config, "seed": seed, "optimizer": naslib_name})
-        self.inner = optimizer_factories()[naslib_name](node)
+        if predictor_type:
+            _check_predictor_type(base, predictor_type)
+            config = {**config, "search": {**(config.get("search") or {}), "predictor_type": predictor_type}}
+        node = naslib_config({**config, "seed": seed, "optimizer": base})
+        self.inner = optimizer_factories()[base](node)
         self.queried: list[ArchDAG] = []
 
     def on_problem(self) -> None:
@@ -119,11 +127,31 @@ class NASLibWrapped(BlackBoxOptimizer):
         self.history.append(Query(dag, self.problem.evaluator.query(dag)))
 
 
-def _check_naslib() -> None:
+def _check_predictor_type(optimizer: str, predictor_type: str) -> None:
+    """Raise a :class:`ConfigError` unless ``naslib-<optimizer>:<predictor_type>`` can be built."""
+    from naslib.predictors.ensemble import Ensemble
+
+    if optimizer not in PREDICTOR_OPTIMIZERS:
+        raise ConfigError(f"naslib-{optimizer} has no predictor; only {list(PREDICTOR_OPTIMIZERS)} take "
+                          f"':<predictor_type>'")
+    if predictor_type in OE_PREDICTOR_TYPES:
+        return
+    try:  # building NASLib's members checks the name before any query is spent
+        Ensemble(predictor_type=predictor_type, num_ensemble=1).get_ensemble()
+    except KeyError:
+        raise ConfigError(f"naslib-{optimizer}:{predictor_type}: NASLib's Ensemble has no predictor_type "
+                          f"{predictor_type!r} (ours: {sorted(OE_PREDICTOR_TYPES)})") from None
+
+
+def _check_naslib(member: str) -> None:
     try:
         require_naslib()
     except NASLibMissing as err:
         raise ConfigError(f"naslib-* optimizers are NASLib's own: {err}") from None
+    base, _, predictor_type = member.partition(":")
+    if predictor_type:
+        _check_predictor_type(base, predictor_type)
 
 
-register_family(OptimizerFamily("naslib-", NASLIB_OPTIMIZERS, NASLibWrapped, _check_naslib, __name__))
+register_family(OptimizerFamily("naslib-", NASLIB_OPTIMIZERS, NASLibWrapped, _check_naslib, __name__,
+                                variants=PREDICTOR_OPTIMIZERS))

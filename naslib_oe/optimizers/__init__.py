@@ -4,6 +4,8 @@ Use :func:`build_optimizer` to get one by name (``oe_dvae``, ``rs``, ``re``, ``l
 above this one add families of optimizers with :func:`register_family`: importing
 :mod:`naslib_oe.naslib` registers ``naslib-rs``, ``naslib-re``, ``naslib-ls``,
 ``naslib-bananas`` and ``naslib-npenas``, NASLib's own optimizers behind the same contract.
+A family may let some members take a variant after a colon (``naslib-bananas:oe``), so that
+one comparison can hold several settings of one optimizer.
 """
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ class OptimizerFamily:
     prefix: str
     names: tuple[str, ...]
     build: Callable[[str, Mapping[str, Any], int], BlackBoxOptimizer]  # (name, config, seed)
-    check: Callable[[], None]  # raises a ConfigError saying why the family cannot run here
+    check: Callable[[str], None]  # (member, prefix removed) raises a ConfigError saying why it cannot run here
     module: str                # importing it registers the family (done in worker processes)
+    variants: tuple[str, ...] = ()  # members that accept ``<prefix><name>:<variant>``
 
 
 #: registered families, by prefix
@@ -40,7 +43,10 @@ def register_family(family: OptimizerFamily) -> None:
 def family_of(name: str) -> OptimizerFamily | None:
     """The registered family ``name`` belongs to, if any."""
     for family in FAMILIES.values():
-        if name.startswith(family.prefix) and name[len(family.prefix):] in family.names:
+        if not name.startswith(family.prefix):
+            continue
+        member, colon, variant = name[len(family.prefix):].partition(":")
+        if (member in family.names and not colon) or (member in family.variants and variant):
             return family
     return None
 
@@ -51,7 +57,9 @@ def is_known(name: str) -> bool:
 
 
 def optimizer_names() -> list[str]:
-    return sorted(OPTIMIZERS) + [f.prefix + n for f in FAMILIES.values() for n in f.names]
+    """Every name :func:`build_optimizer` takes; ``:<variant>`` marks the members that take one."""
+    return sorted(OPTIMIZERS) + [f.prefix + n for f in FAMILIES.values() for n in f.names] + \
+        [f"{f.prefix}{n}:<variant>" for f in FAMILIES.values() for n in f.variants]
 
 
 def check_available(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -61,10 +69,12 @@ def check_available(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     if unknown:
         hint = "" if "naslib-" in FAMILIES else " (NASLib's naslib-* optimizers register when naslib_oe.naslib is imported)"
         raise ConfigError(f"unknown optimizers {unknown}; expected some of {optimizer_names()}{hint}")
-    families = {f.prefix: f for n in names if (f := family_of(n)) is not None}
-    for family in families.values():
-        family.check()
-    return tuple(sorted(f.module for f in families.values()))
+    modules = set()
+    for name in names:
+        if (family := family_of(name)) is not None:
+            family.check(name[len(family.prefix):])
+            modules.add(family.module)
+    return tuple(sorted(modules))
 
 
 def build_optimizer(name: str, config: Mapping[str, Any] | None = None, seed: int = 0, **kwargs) -> BlackBoxOptimizer:

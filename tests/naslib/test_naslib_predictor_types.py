@@ -64,15 +64,32 @@ def test_registration_leaves_other_types_alone_and_is_undone():
     assert Ensemble.get_ensemble is before or was
 
 
-@pytest.mark.parametrize("optimizer", ["naslib-bananas", "naslib-npenas"])
+@pytest.mark.parametrize("optimizer", ["naslib-bananas:oe", "naslib-npenas:oe"])
 def test_bananas_and_npenas_search_with_oe(optimizer, tmp_path):
     from naslib_oe.config import load_config
     from naslib_oe.harness import compare
     from naslib_oe.harness.trajectory import read_trajectory, trial_paths
 
-    cfg = load_config("configs/nb201.yaml", ["search.predictor_type=oe", "search.num_init=6", "search.k=4",
-                                             "search.num_candidates=20"])
+    cfg = load_config("configs/nb201.yaml", ["search.num_init=6", "search.k=4", "search.num_candidates=20"])
     result = compare(cfg, [optimizer], seeds=1, budget=14, run_dir=tmp_path, progress=False)
     assert not result.failed, [o.error for o in result.failed]
     records = read_trajectory(trial_paths(tmp_path, optimizer, 0)[0])
     assert len(records) == 14  # 6 random, then two rounds chosen through the oe ensemble
+
+
+def test_predictor_variants_are_checked_before_any_trial(tmp_path):
+    from naslib_oe.config import load_config
+    from naslib_oe.errors import ConfigError
+    from naslib_oe.harness import compare
+    from naslib_oe.naslib.wrapped import NASLibWrapped
+
+    cfg = load_config("configs/nb201.yaml")
+    with pytest.raises(ConfigError, match="has no predictor_type 'nope'"):
+        compare(cfg, ["naslib-bananas:xgb", "naslib-bananas:nope"], seeds=1, budget=5, run_dir=tmp_path)
+    assert not (tmp_path / "trials").exists()
+    with pytest.raises(ConfigError, match="unknown optimizers"):
+        compare(cfg, ["naslib-re:xgb"], seeds=1, budget=5, run_dir=tmp_path)
+    with pytest.raises(ConfigError, match="naslib-re has no predictor"):
+        NASLibWrapped("re:xgb", cfg)
+    bananas = NASLibWrapped("bananas:xgb", cfg)
+    assert bananas.name == "naslib-bananas:xgb" and bananas.inner.predictor_type == "xgb"
