@@ -69,12 +69,12 @@ def test_compare_logs_every_query_and_aggregates(cfg_file, tmp_path, nb201_bench
 def test_markdown_table_hand_made():
     run = {"budget": 3, "optimum": 94.0, "optimum_metric": "test_accuracy", "prior": "none: no training split"}
     curve = Curve("x", [0, 1], np.array([[1, 2, 3], [1, 2, 5]], float), np.array([[90, 91, 92], [90, 91, 94]], float),
-                  np.array([3, 2]))
+                  np.array([3, 2]), np.array([0.5, 1.0]))
     table = markdown_table(run, [curve], budgets=(1, 3, 25))
-    assert "| x | 2 | 90.00 ± 0.00 | 93.00 ± 1.00 | 2.5 of 3 |" in table  # s.e. = std(ddof=1)/sqrt(2) = 1
+    assert "| x | 2 | 90.00 ± 0.00 | 93.00 ± 1.00 | 2.5 of 3 | 0.75 |" in table  # s.e. = std(ddof=1)/sqrt(2) = 1
     assert "25 queries" not in table and "GP prior: none: no training split." in table
     table = markdown_table({**run, "budget": 2}, [curve], budgets=(1, 25))  # a budget off the report list
-    assert "| optimizer | seeds | 1 queries | 2 queries | distinct architectures |" in table
+    assert "| optimizer | seeds | 1 queries | 2 queries | distinct architectures | minutes per trial |" in table
     assert "| x | 2 | 90.00 ± 0.00 | 91.00 ± 0.00 |" in table
 
 
@@ -142,6 +142,8 @@ def test_oe_dvae_in_the_harness_with_workers(cfg_file, tmp_path):
     assert (tmp_path / "run" / "vae" / FINAL_MODEL).is_file()  # trained once, shared by the trials
     _, curves = load_run(tmp_path / "run")
     assert {c.optimizer: len(c.seeds) for c in curves} == {"oe_dvae": 2, "rs": 2}
+    last = read_trajectory(trial_paths(tmp_path / "run", "rs", 1)[0])[-1]
+    assert curves[1].minutes[1] == pytest.approx(last.wall_time / 60) and last.wall_time > 0
     assert main(["plot", str(tmp_path / "run")]) == 0
     assert main(["plot", str(tmp_path / "nothing")]) == 2
 

@@ -28,6 +28,7 @@ class Curve:
     best_val: np.ndarray
     incumbent_test: np.ndarray
     distinct: np.ndarray  # [n_seeds] distinct architectures per trial (NASLib's optimizers re-query some)
+    minutes: np.ndarray   # [n_seeds] wall time per trial, in minutes (across resumes)
 
     @staticmethod
     def _mean_se(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -50,7 +51,7 @@ def load_run(run_dir: str | Path) -> tuple[dict, list[Curve]]:
     budget = run["budget"]
     curves = []
     for folder in sorted(p for p in (run_dir / "trials").glob("*") if p.is_dir()):
-        seeds, vals, tests, distinct = [], [], [], []
+        seeds, vals, tests, distinct, minutes = [], [], [], [], []
         for done in sorted(folder.glob("seed*.done"), key=lambda p: int(p.stem[4:])):
             records = read_trajectory(done.with_suffix(".jsonl"))
             if len(records) != budget:
@@ -59,8 +60,10 @@ def load_run(run_dir: str | Path) -> tuple[dict, list[Curve]]:
             vals.append([r.best_val for r in records])
             tests.append([np.nan if r.incumbent_test is None else r.incumbent_test for r in records])
             distinct.append(len({r.arch for r in records}))
+            minutes.append(records[-1].wall_time / 60)
         if seeds:
-            curves.append(Curve(folder.name, seeds, np.array(vals), np.array(tests), np.array(distinct)))
+            curves.append(Curve(folder.name, seeds, np.array(vals), np.array(tests), np.array(distinct),
+                                np.array(minutes)))
     return run, curves
 
 
@@ -85,13 +88,14 @@ def markdown_table(run: dict, curves: list[Curve], budgets: tuple[int, ...] = RE
     use_test = all(not np.isnan(c.incumbent_test).all() for c in curves)
     what = "test accuracy of the incumbent" if use_test else "best validation accuracy"
     lines = [f"{what} (%), mean ± standard error; optimum {run['optimum']:.2f} ({run['optimum_metric']})", "",
-             "| optimizer | seeds | " + " | ".join(f"{b} queries" for b in budgets) + " | distinct architectures |",
-             "|---|---|" + "---|" * len(budgets) + "---|"]
+             "| optimizer | seeds | " + " | ".join(f"{b} queries" for b in budgets)
+             + " | distinct architectures | minutes per trial |",
+             "|---|---|" + "---|" * len(budgets) + "---|---|"]
     for c in curves:
         mean, se = c.test() if use_test else c.val()
         lines.append(f"| {c.optimizer} | {len(c.seeds)} | " + " | ".join(f"{mean[b - 1]:.2f} ± {se[b - 1]:.2f}"
                                                                          for b in budgets)
-                     + f" | {c.distinct.mean():.1f} of {run['budget']} |")
+                     + f" | {c.distinct.mean():.1f} of {run['budget']} | {c.minutes.mean():.2f} |")
     if "prior" in run:
         lines += ["", f"oe_dvae's GP prior: {run['prior']}."]
     return "\n".join(lines) + "\n"
