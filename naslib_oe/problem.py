@@ -9,6 +9,7 @@ a config means the same search everywhere.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -78,3 +79,33 @@ def problem_prior(bench: TabularBenchmark, use_prior: bool = True) -> tuple[Prio
     if not use_prior:
         return None, "none: left out by search.oe_dvae.bo.use_prior = false"
     return Prior(*split), f"the {bench.name} training split, {len(split[0])} architectures with values"
+
+
+# --- objects of another library (NASLib's search spaces and architectures) ---------------------
+#: the shell that adapts NASLib's objects. It sits above every layer, so none imports it: it
+#: registers its converters with :func:`register_foreign` when imported, and is imported here by
+#: name on first need, as the harness imports optimizer families in its workers
+FOREIGN_SHELL = "naslib_oe.naslib"
+_FOREIGN: dict[str, Callable] = {}
+
+
+def register_foreign(problem_from: Callable[[Any, str, Any], Problem], dag_from: Callable[[Any], ArchDAG]) -> None:
+    """Called by the NASLib shell: ``problem_from(search_space, dataset, dataset_api)`` and
+    ``dag_from(architecture)`` for NASLib's objects."""
+    _FOREIGN.update(problem=problem_from, dag=dag_from)
+
+
+def _foreign(kind: str) -> Callable:
+    if kind not in _FOREIGN:
+        importlib.import_module(FOREIGN_SHELL)
+    return _FOREIGN[kind]
+
+
+def foreign_problem(search_space: Any, dataset: str, dataset_api: Any) -> Problem:
+    """The :class:`Problem` of a NASLib search-space object queried on ``dataset``."""
+    return _foreign("problem")(search_space, dataset, dataset_api)
+
+
+def foreign_dag(architecture: Any) -> ArchDAG:
+    """A NASLib architecture object as our DAG (an ArchDAG is returned as it is)."""
+    return architecture if isinstance(architecture, ArchDAG) else _foreign("dag")(architecture)

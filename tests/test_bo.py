@@ -35,6 +35,19 @@ def test_gp_recovers_smooth_function(kind, n, kernel):
     assert abs(float(mean.mean()) - float(y[n:].mean())) < 1.0  # back in the targets' units
 
 
+def test_gp_fit_depends_on_its_seed_only():
+    """A resumed search skips work that drew from torch's global RNG; its GP fits must not care."""
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(600, 6, generator=gen)
+    settings = GPSettings(kind="sparse", num_inducing=50, batch_size=128, steps=50)
+    means = []
+    for global_seed in (0, 12345):
+        torch.manual_seed(global_seed)
+        means.append(predict(fit_gp(x, smooth(x), settings, seed=3), x[:20])[0])
+        assert torch.initial_seed() == global_seed  # the caller's RNG is left alone
+    assert torch.equal(means[0], means[1])
+
+
 def test_gp_rejects_bad_data_and_reports_failed_fits(monkeypatch):
     x = torch.randn(20, 3)
     with pytest.raises(ValueError, match="NaN"):

@@ -48,9 +48,9 @@ def test_run_enas_smoke(tmp_path, data_dir):
         return [{k: v for k, v in json.loads(line).items() if k != "wall_time"} for line in lines]
 
     resumed_log = (out / "trajectory.jsonl").read_text().splitlines()
-    # the replayed queries are kept as logged; the continuation is not yet bit-identical to an
-    # uninterrupted run (seen: the 5th query of a decode-mode round differed), see issue notes
-    assert answers(resumed_log[:4]) == answers(full[:4]) and len(resumed_log) == 10
+    # the replayed queries are kept as logged, and the continuation is the uninterrupted run's
+    # (the GP fits seed their own RNG, so skipping the metrics' GP fits changes nothing)
+    assert answers(resumed_log) == answers(full)
     assert len({json.loads(line)["arch"] for line in resumed_log}) == 10
     assert json.loads((out / "results.json").read_text())["metrics"]["vae"]["validity"] == 0.123
     # a log from other settings is refused, naming the file

@@ -47,3 +47,29 @@ def test_nb101_spec_round_trip_prunes_like_nb101():
     back = nb101_spec_from_dag(dag)
     assert back == {"matrix": [[0, 1, 0], [0, 0, 1], [0, 0, 0]], "ops": ["input", "conv3x3-bn-relu", "output"]}
     assert nb101_dag_from_spec(back) == dag
+
+
+def test_naslib_architectures_reach_the_layers_below_through_the_space_adapters(monkeypatch):
+    from naslib_oe.naslib import adapters
+    from naslib_oe.predictors.base import as_dags
+    from naslib_oe.problem import foreign_dag
+
+    class NB201Arch:  # NASLib's NB201 architecture, as far as the shell reads it
+        def get_type(self):
+            return "nasbench201"
+
+        def get_op_indices(self):
+            return [2, 2, 0, 2, 2, 2]
+
+    class NewSpaceArch:
+        def get_type(self):
+            return "newbench"
+
+    assert as_dags([NB201Arch()]) == [nb201_dag_from_op_indices([2, 2, 0, 2, 2, 2])]
+    with pytest.raises(InvalidArchitecture, match="enas / nasbench101 / nasbench201"):
+        foreign_dag(NewSpaceArch())
+    # a new space is one registration: every part of the shell then finds it
+    monkeypatch.setitem(adapters._ADAPTERS, "newbench", adapters.SpaceAdapter(
+        "newbench", NewSpaceArch, lambda arch: "the new space's DAG", lambda space: lambda dag: space))
+    assert foreign_dag(NewSpaceArch()) == "the new space's DAG"
+    assert "newbench" in adapters.known_spaces()

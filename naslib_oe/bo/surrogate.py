@@ -19,8 +19,9 @@ after ``max_attempts`` it raises :class:`SurrogateFitError` instead of returning
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Iterator, Literal
 
 import torch
 from botorch.exceptions.errors import ModelFittingError
@@ -34,6 +35,7 @@ from gpytorch.kernels import RBFKernel, ScaleKernel
 from gpytorch.mlls import ExactMarginalLogLikelihood, VariationalELBO
 from gpytorch.settings import cholesky_jitter
 from linear_operator.utils.errors import NanError, NotPSDError
+from linear_operator.utils.warnings import NumericalWarning
 
 from naslib_oe.errors import ConfigError, NaslibOEError
 from naslib_oe.utils import dataclass_from_dict
@@ -140,7 +142,11 @@ def fit_gp(x: torch.Tensor, y: torch.Tensor, settings: GPSettings | None = None,
     for attempt in range(settings.max_attempts):
         generator = torch.Generator().manual_seed(seed * 1000 + attempt)
         try:
-            with cholesky_jitter(float_value=jitter, double_value=jitter), torch.enable_grad():
+            # GPyTorch draws the variational mean's initial noise, and BoTorch its restarts, from
+            # the global RNG: seeding a fork of it makes the fit a function of ``seed`` alone, so a
+            # resumed search proposes what the stopped one did (the caller's RNG is untouched)
+            with torch.random.fork_rng(devices=[]), _jitter(jitter), torch.enable_grad():
+                torch.manual_seed(seed * 1000 + attempt)
                 model = _fit_exact(x, y, settings) if kind == "exact" else _fit_sparse(x, y, settings, generator)
                 model.eval()
                 with torch.no_grad():
@@ -157,10 +163,17 @@ def fit_gp(x: torch.Tensor, y: torch.Tensor, settings: GPSettings | None = None,
                             f"{settings.max_attempts} attempts: " + "; ".join(errors))
 
 
+@contextmanager
+def _jitter(value: float) -> Iterator[None]:
+    """Cholesky jitter ``value``; GPyTorch's note that it added more is expected here, not news."""
+    with cholesky_jitter(float_value=value, double_value=value), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="A not p.d., added jitter", category=NumericalWarning)
+        yield
+
+
 def gp_jitter(model: Model):
     """The Cholesky-jitter context a fitted model's predictions need (its fit's jitter)."""
-    jitter = getattr(model, "fit_jitter", 1e-6)
-    return cholesky_jitter(float_value=jitter, double_value=jitter)
+    return _jitter(getattr(model, "fit_jitter", 1e-6))
 
 
 @torch.no_grad()

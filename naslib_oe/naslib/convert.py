@@ -45,18 +45,3 @@ def nb101_dag_from_spec(spec: Mapping[str, Any], space: NB101Space | None = None
 def nb101_spec_from_dag(dag: ArchDAG, space: NB101Space | None = None) -> dict[str, Any]:
     """Our NB101 DAG -> a spec ``{"matrix", "ops"}`` for ``search_space.set_spec``."""
     return (space or NB101Space()).from_dag(dag)
-
-
-def dag_from_naslib(arch: Any) -> ArchDAG:
-    """A NASLib architecture object (NB201, NB101, or our ``EnasSearchSpace``) -> our DAG."""
-    if isinstance(arch, ArchDAG):
-        return arch
-    if getattr(arch, "dag", None) is not None:  # EnasSearchSpace
-        return arch.dag
-    kind = arch.get_type() if hasattr(arch, "get_type") else type(arch).__name__
-    if kind == "nasbench201":
-        return nb201_dag_from_op_indices(arch.get_op_indices())
-    if kind == "nasbench101":
-        return nb101_dag_from_spec(arch.get_spec())
-    raise InvalidArchitecture(f"cannot convert a {kind!r} architecture: expected an ArchDAG or a NASLib "
-                              f"nasbench201 / nasbench101 / enas architecture")

@@ -11,8 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from naslib_oe.errors import ConfigError
-from naslib_oe.naslib.enas_space import EnasSearchSpace
-from naslib_oe.naslib.problem import native_factory as problem_native_factory
+from naslib_oe.naslib.adapters import adapter
 from naslib_oe.naslib.runner import require_naslib
 from naslib_oe.predictors.base import ArchitecturePredictor
 from naslib_oe.spaces import ArchDAG, SearchSpace
@@ -34,15 +33,8 @@ def _naslib_class(path: str) -> Any:
 
 def native_factory(space: SearchSpace) -> Callable[[ArchDAG], Any]:
     """DAG -> a NASLib architecture object that predictors can encode."""
-    if space.name == "enas":
-        return EnasSearchSpace
-    if space.name == "nasbench201":
-        from naslib.search_spaces import NasBench201SearchSpace
-
-        template = NasBench201SearchSpace()
-        template.instantiate_model = False
-        return problem_native_factory(template)[1]
-    raise ConfigError(f"NASLib's predictors are wired here for nasbench201 and enas, not {space.name}")
+    spec = adapter(space.name)
+    return spec.native(spec.search_space())
 
 
 class NASLibPredictor(ArchitecturePredictor):

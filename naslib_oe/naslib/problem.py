@@ -6,17 +6,14 @@ exactly as NASLib's own optimizers do, so budgets and numbers are NASLib's.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable, Sequence
 
 from naslib_oe.benchmarks.evaluators import EvalResult
-from naslib_oe.naslib.convert import nb101_spec_from_dag, nb201_op_indices_from_dag
+from naslib_oe.naslib.adapters import adapter_of, known_spaces
 from naslib_oe.naslib.dataset_api import MissingMetricError
 from naslib_oe.naslib.enas_space import EnasSearchSpace
 from naslib_oe.problem import Problem
-from naslib_oe.spaces import ArchDAG, NB101Space, NB201Space, SearchSpace
-
-SUPPORTED = ("nasbench201", "nasbench101", "enas")
+from naslib_oe.spaces import ArchDAG, SearchSpace, get_space
 
 
 class NASLibEvaluator:
@@ -55,41 +52,19 @@ class NASLibEvaluator:
         return f"NASLibEvaluator({self.space.name}, {self.dataset})"
 
 
-def native_factory(search_space: Any) -> tuple[SearchSpace, Callable[[ArchDAG], Any]]:
-    """Our codec for a NASLib NB201/NB101 search space, and DAG -> NASLib architecture."""
-    kind = search_space.get_type()
-    if kind == "nasbench201":
-        space = NB201Space()
-        return space, _native(search_space, lambda arch, dag: arch.set_op_indices(nb201_op_indices_from_dag(dag, space)))
-    if kind == "nasbench101":
-        space = NB101Space()
-        return space, _native(search_space, lambda arch, dag: arch.set_spec(nb101_spec_from_dag(dag, space)))
-    raise ValueError(f"naslib_oe optimizers search {', '.join(SUPPORTED)}; got a {kind!r} search space")
-
-
 def problem_from_naslib(search_space: Any, dataset: str, dataset_api: Any) -> Problem:
-    """The :class:`Problem` for a NASLib ``NasBench201SearchSpace``, ``NasBench101SearchSpace`` or
-    our :class:`EnasSearchSpace`; ``get_final_architecture`` then returns NASLib objects."""
-    if isinstance(search_space, EnasSearchSpace):
+    """The :class:`Problem` for a NASLib search-space object of a space the shell knows (see
+    :mod:`~naslib_oe.naslib.adapters`); ``get_final_architecture`` then returns NASLib objects."""
+    if isinstance(search_space, EnasSearchSpace):  # our own NASLib-style space carries our evaluator
         if not dataset_api or "evaluator" not in dataset_api:
             raise ValueError("enas: pass dataset_api=evaluator_dataset_api(evaluator) to adapt_search_space")
         evaluator = dataset_api["evaluator"]
         return Problem(evaluator.space, evaluator, to_native=EnasSearchSpace, prior=dataset_api.get("prior"))
     if not hasattr(search_space, "get_type"):
-        raise ValueError(f"naslib_oe optimizers search {', '.join(SUPPORTED)}; got a "
+        raise ValueError(f"naslib_oe optimizers search NASLib search spaces ({', '.join(known_spaces())}); got a "
                          f"{type(search_space).__name__!r} search space")
-    space, to_native = native_factory(search_space)
-    # NB101 has 423k cells: oe_dvae pretrains on samples and proposes by decoding
-    candidates = space.all_architectures if space.name == "nasbench201" else tuple
+    spec = adapter_of(search_space)
+    space, to_native = get_space(spec.name), spec.native(search_space)
+    # a table of the whole space is the candidate pool; NB101's 423k cells are proposed by decoding
+    candidates = space.all_architectures if spec.whole_table else tuple
     return Problem(space, NASLibEvaluator(space, dataset, dataset_api, to_native, candidates), to_native)
-
-
-def _native(search_space: Any, assign: Callable[[Any, ArchDAG], None]) -> Callable[[ArchDAG], Any]:
-    """DAG -> a copy of ``search_space`` holding that architecture."""
-    def to_native(dag: ArchDAG) -> Any:
-        # without networks a NASLib space only stores op indices / a spec, so a shallow copy
-        # will do; clone() deep-copies the graph (0.15 s per NB201 architecture)
-        arch = search_space.clone() if search_space.instantiate_model else copy.copy(search_space)
-        assign(arch, dag)
-        return arch
-    return to_native

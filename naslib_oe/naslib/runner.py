@@ -25,11 +25,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from naslib_oe import naslib_compat
-from naslib_oe.benchmarks import DataError, Metric, NB201Benchmark, load_benchmark
+from naslib_oe.benchmarks import DataError
 from naslib_oe.config import ConfigError, load_config, oe_settings
-from naslib_oe.naslib.convert import nb201_dag_from_op_indices
-from naslib_oe.naslib.dataset_api import NB201TableData, evaluator_dataset_api, nb201_dataset_api
-from naslib_oe.problem import build_problem
+from naslib_oe.naslib.adapters import NOT_RECORDED, adapter
 
 #: NASLib's own defaults (runners/nas/discrete_config.yaml) for the keys its optimizers read,
 #: except ``fidelity``: rs queries ``epoch=fidelity``, and NASLib's 108 (NB101's budget) would
@@ -43,10 +41,6 @@ NASLIB_SEARCH_DEFAULTS: dict[str, Any] = {
 }
 #: read by NASLib's Trainer only for spaces that train networks; required to be present
 NASLIB_EVALUATION_DEFAULTS: dict[str, Any] = {"checkpoint_freq": 30, "epochs": 600}
-#: where each space's data comes from unless the config says ``dataset_api:``
-DEFAULT_DATASET_API = {"nasbench201": "table", "enas": "table", "nasbench101": "naslib"}
-#: NASLib's "not recorded" value, logged for the train accuracy/time our tables lack
-NOT_RECORDED = -1.0
 
 MISSING_NASLIB = """NASLib is not importable here ({error}).
 `naslib-oe naslib-run` drives NASLib's own Trainer, so it needs NASLib (automl/NASLib, branch
@@ -85,47 +79,33 @@ def naslib_config(cfg: dict[str, Any]):
 
 
 def build_search_space(cfg: dict[str, Any]) -> Any:
-    name = cfg["search_space"]
-    if name == "enas":
-        from naslib_oe.naslib.enas_space import EnasSearchSpace
-
-        return EnasSearchSpace()
-    from naslib.search_spaces import NasBench101SearchSpace, NasBench201SearchSpace
-
-    space = {"nasbench201": NasBench201SearchSpace, "nasbench101": NasBench101SearchSpace}[name]()
+    """The config's search space as a NASLib search-space object."""
+    space = adapter(cfg["search_space"]).search_space()
     space.instantiate_model = bool(cfg["search"].get("instantiate_model", False))
     return space
 
 
 def build_dataset_api(cfg: dict[str, Any], store: str | Path | None = None) -> Any:
-    """``dataset_api: table`` (our files) or ``naslib`` (NASLib's ``get_dataset_api``).
+    """``dataset_api: table`` (our files; the space's default, see its adapter) or ``naslib``
+    (NASLib's ``get_dataset_api``).
 
     On ENAS it carries the problem of :func:`naslib_oe.problem.build_problem`: the configured
     evaluator (a surrogate is fit once and kept in ``store``) and the training-table prior.
     """
     name = cfg["search_space"]
-    source = cfg.get("dataset_api") or DEFAULT_DATASET_API[name]
-    settings = oe_settings(cfg)
+    spec = adapter(name)
+    source = cfg.get("dataset_api") or spec.default_dataset_api
     if source == "naslib":
+        if not spec.naslib_data:
+            raise ConfigError(f"{name}: NASLib has no data for this space; use dataset_api: table")
         from naslib.utils import get_dataset_api
 
-        if name == "enas":
-            raise ConfigError("enas: NASLib has no ENAS data; use dataset_api: table")
         return get_dataset_api(name, cfg["dataset"])
     if source != "table":
         raise ConfigError(f"dataset_api must be 'table' or 'naslib', not {source!r}")
-    if name == "nasbench201":
-        return nb201_dataset_api(settings.data_path, report_missing_as=NOT_RECORDED)
-    if name == "enas":
-        # every optimizer sees the same values: search.oe_dvae.evaluator (table or surrogate)
-        problem = build_problem(load_benchmark("enas", settings.data_path), settings.evaluator, cfg["dataset"],
-                                seed=cfg["seed"], use_prior=settings.bo.use_prior, store=store)
-        if problem.evaluator_quality is not None:
-            print(problem.evaluator_quality)
-        print(f"prior: {problem.prior_note}")
-        return evaluator_dataset_api(problem.evaluator, report_missing_as=NOT_RECORDED, prior=problem.prior)
-    raise ConfigError("nasbench101: our NB101 file is a 500-architecture sample without test accuracy; "
-                      "NASLib's NB101 search needs its nasbench_only108.pkl: set dataset_api: naslib")
+    if spec.table_api is None:
+        raise ConfigError(f"{name}: {spec.no_table_reason}")
+    return spec.table_api(cfg, store)
 
 
 def optimizer_factories() -> dict[str, Callable[[Any], Any]]:
@@ -171,7 +151,7 @@ def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
         "final_architecture": _describe(best), "errors_json": str(Path(node.save) / "errors.json"),
         "naslib": naslib_compat.provenance(),
     }
-    summary.update(_extras(cfg, best, dataset_api))
+    summary.update(adapter(cfg["search_space"]).extras(cfg, best, dataset_api))
     (Path(node.save) / "naslib_oe_summary.json").write_text(json.dumps(summary, indent=2))
     print(_summary_text(summary))
     return summary
@@ -184,20 +164,6 @@ def _describe(arch: Any) -> str:
         spec = arch.get_spec()
         return json.dumps(spec, default=lambda a: a.tolist()) if isinstance(spec, dict) else str(spec)
     return str(arch.get_hash())
-
-
-def _extras(cfg: dict[str, Any], best: Any, dataset_api: Any) -> dict[str, Any]:
-    """NB201: NASLib's TEST_ACCURACY is its validation value, so add the table's ori-test
-    accuracy. ENAS: say whether the final value is the table's or the surrogate's."""
-    if cfg["search_space"] == "nasbench201":
-        table = dataset_api.get("nb201_data") if isinstance(dataset_api, dict) else None
-        # our table adapter already holds the benchmark; NASLib's own data does not have our test column
-        bench = table.bench if isinstance(table, NB201TableData) else NB201Benchmark.load(oe_settings(cfg).data_path)
-        dag = nb201_dag_from_op_indices(best.get_op_indices())
-        return {"table_test_acc": bench.query(dag, Metric.TEST_ACCURACY, cfg["dataset"])}
-    if cfg["search_space"] == "enas":
-        return {"final_val_from_surrogate": dataset_api["evaluator"].query(best.dag).surrogate}
-    return {}
 
 
 def _summary_text(s: dict[str, Any]) -> str:

@@ -14,74 +14,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from naslib_oe.errors import ConfigError
-from naslib_oe.naslib.dataset_api import NB201TableData, evaluator_dataset_api
-from naslib_oe.naslib.enas_space import EnasSearchSpace
+from naslib_oe.naslib.adapters import adapter, known_spaces
 from naslib_oe.naslib.predictor_types import OE_PREDICTOR_TYPES
-from naslib_oe.naslib.runner import NOT_RECORDED, NASLibMissing, naslib_config, optimizer_factories, require_naslib
+from naslib_oe.naslib.runner import NASLibMissing, naslib_config, optimizer_factories, require_naslib
 from naslib_oe.optimizers import OptimizerFamily, register_family
 from naslib_oe.optimizers.base import BlackBoxOptimizer
-from naslib_oe.problem import Problem, Query
+from naslib_oe.problem import Query
 from naslib_oe.spaces import ArchDAG
 
 #: NASLib's black-box optimizers this family wraps; each queries one architecture per epoch
 NASLIB_OPTIMIZERS = ("rs", "re", "ls", "bananas", "npenas")
 #: those with a predictor ensemble: ``naslib-bananas:xgb`` sets ``search.predictor_type`` to xgb
 PREDICTOR_OPTIMIZERS = ("bananas", "npenas")
-
-
-class _RecordingTable(Mapping):
-    """NASLib's ``nb201_data`` over our table, noting every architecture string it is asked for.
-
-    NASLib's optimizers keep bounded histories (LocalSearch: 100 entries), so what an optimizer
-    just queried cannot be read back from them; it is read here, at the query itself."""
-
-    def __init__(self, table: NB201TableData, space: Any, queried: list[ArchDAG]):
-        self.table, self.space, self.queried = table, space, queried
-
-    def __getitem__(self, arch_str: str):
-        record = self.table[arch_str]
-        self.queried.append(self.space.to_dag(arch_str))
-        return record
-
-    def __iter__(self):
-        return iter(self.table)
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-
-class _RecordingEvaluator:
-    """An evaluator that notes every architecture it answers (the ENAS view's queries)."""
-
-    def __init__(self, evaluator: Any, queried: list[ArchDAG]):
-        self.evaluator, self.queried = evaluator, queried
-        self.space = evaluator.space
-
-    def query(self, dag: ArchDAG):
-        result = self.evaluator.query(dag)
-        self.queried.append(dag)
-        return result
-
-    def __repr__(self) -> str:
-        return repr(self.evaluator)
-
-
-def naslib_view(problem: Problem, queried: list[ArchDAG]) -> tuple[Any, Any]:
-    """A NASLib search space and its dataset API for our problem; every architecture NASLib
-    queries through them is appended to ``queried``."""
-    name, evaluator = problem.space.name, problem.evaluator
-    if name == "enas":
-        api = evaluator_dataset_api(_RecordingEvaluator(evaluator, queried), report_missing_as=NOT_RECORDED)
-        return EnasSearchSpace(), api
-    if name == "nasbench201" and hasattr(evaluator, "bench"):
-        from naslib.search_spaces import NasBench201SearchSpace
-
-        space = NasBench201SearchSpace()
-        space.instantiate_model = False
-        table = NB201TableData(evaluator.bench, report_missing_as=NOT_RECORDED)
-        return space, {"nb201_data": _RecordingTable(table, problem.space, queried)}
-    raise ConfigError(f"NASLib's optimizers run in the harness on enas and nasbench201 tables; {name} with "
-                     f"{evaluator!r} needs NASLib's own data: use `naslib-oe naslib-run`")
 
 
 class NASLibWrapped(BlackBoxOptimizer):
@@ -112,9 +56,17 @@ class NASLibWrapped(BlackBoxOptimizer):
     def on_problem(self) -> None:
         from naslib.utils import set_seed
 
-        space, api = naslib_view(self.problem, self.queried)
+        spec = adapter(self.problem.space.name)
+        if spec.view is None:
+            raise ConfigError(f"NASLib's optimizers run in the harness on {self._tables()} tables; "
+                              f"{spec.name} needs NASLib's own data: use `naslib-oe naslib-run`")
+        space, api = spec.view(self.problem, self.queried)  # every query NASLib makes lands in self.queried
         set_seed(self.seed)  # NASLib draws from the global generators
         self.inner.adapt_search_space(space, dataset_api=api)
+
+    @staticmethod
+    def _tables() -> str:
+        return " and ".join(name for name in known_spaces() if adapter(name).view is not None)
 
     def new_epoch(self, epoch: int) -> None:
         if self.problem is None:

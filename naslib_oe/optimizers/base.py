@@ -15,7 +15,7 @@ import torch
 from naslib_oe import naslib_compat
 from naslib_oe.benchmarks.evaluators import EvalResult
 from naslib_oe.errors import ConfigError
-from naslib_oe.problem import Problem, Query
+from naslib_oe.problem import Problem, Query, foreign_problem
 from naslib_oe.spaces import ArchDAG
 
 
@@ -89,12 +89,10 @@ class BlackBoxOptimizer(_Base):
         if isinstance(search_space, Problem):
             self.problem = search_space
         else:
-            from naslib_oe.naslib.problem import problem_from_naslib  # the NASLib shell sits above us
-
             if self.dataset is None:
                 raise ConfigError(f"{type(self).__name__}: a NASLib search space is queried on a dataset; "
                                  f"build the optimizer from a config with `dataset:`")
-            self.problem = problem_from_naslib(search_space, self.dataset, dataset_api)
+            self.problem = foreign_problem(search_space, self.dataset, dataset_api)
         self.on_problem()
 
     def on_problem(self) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from naslib_oe import naslib_compat
+from naslib_oe.problem import foreign_dag
 from naslib_oe.spaces import ArchDAG
 
 
@@ -46,11 +47,7 @@ except Exception:  # ImportError, or a NASLib that does not import on this Pytho
 
 def as_dags(xs: Sequence[Any]) -> list[ArchDAG]:
     """ArchDAGs, or NASLib architecture objects converted to ArchDAGs."""
-    if all(isinstance(x, ArchDAG) for x in xs):
-        return list(xs)
-    from naslib_oe.naslib.convert import dag_from_naslib  # NASLib-free codecs of the NASLib shell
-
-    return [dag_from_naslib(x) for x in xs]
+    return [foreign_dag(x) for x in xs]
 
 
 class ArchitecturePredictor(_Base):

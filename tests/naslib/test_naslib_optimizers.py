@@ -17,6 +17,7 @@ from naslib_oe.benchmarks.evaluators import SurrogateEvaluator  # noqa: E402
 from naslib_oe.config import ConfigError  # noqa: E402
 from naslib_oe.models import GraphVAE, VAEConfig  # noqa: E402
 from naslib_oe.naslib import runner  # noqa: E402
+from naslib_oe.naslib.convert import nb201_dag_from_op_indices  # noqa: E402
 from naslib_oe.naslib.dataset_api import evaluator_dataset_api, nb201_dataset_api  # noqa: E402
 from naslib_oe.optimizers import OEDVAE  # noqa: E402
 from naslib_oe.spaces import NB201Space  # noqa: E402
@@ -62,7 +63,7 @@ def test_runner_oe_dvae_on_nb201_writes_naslib_output(small_vae_path, tmp_path, 
     assert trajectory["valid_acc"] == sorted(trajectory["valid_acc"])  # the incumbent never gets worse
     assert summary["final_val_acc"] == trajectory["valid_acc"][-1] == summary["final_test_acc"]
     dag = nb201_bench.space.to_dag(NB201Space().to_string(
-        runner.nb201_dag_from_op_indices(json.loads(summary["final_architecture"]))))
+        nb201_dag_from_op_indices(json.loads(summary["final_architecture"]))))
     assert summary["table_test_acc"] == pytest.approx(nb201_bench.query(dag, "test_acc", "cifar10"))
     assert json.loads((folder / "naslib_oe_summary.json").read_text()) == summary
     assert summary["naslib"].startswith("0.1.0 (")  # NASLib's version and checkout
@@ -141,6 +142,6 @@ def test_harness_logs_exactly_what_naslib_queried_at_budget_150(optimizer, monke
     opt.adapt_search_space(build_problem(nb201_bench, dataset="cifar10"))
     for epoch in range(150):
         opt.new_epoch(epoch)
-    logged = [runner.nb201_dag_from_op_indices(list(indices)) for indices in asked]
+    logged = [nb201_dag_from_op_indices(list(indices)) for indices in asked]
     assert len(asked) == 150
     assert [q.dag for q in opt.history] == logged
