@@ -31,12 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
-from naslib_oe import pipeline
-from naslib_oe.analysis import save_dags_png
-from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator
-from naslib_oe.errors import NaslibOEError
-from naslib_oe.training import TRAIN_STATE
-from naslib_oe.utils import writable_dir
+from naslib_oe import hide_known_warnings
+
+hide_known_warnings()  # before the imports below pull in PyG and GPyTorch
+from naslib_oe import pipeline  # noqa: E402
+from naslib_oe.analysis import save_dags_png  # noqa: E402
+from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator  # noqa: E402
+from naslib_oe.errors import NaslibOEError  # noqa: E402
+from naslib_oe.training import TRAIN_STATE  # noqa: E402
+from naslib_oe.utils import writable_dir  # noqa: E402
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "enas.yaml"
 

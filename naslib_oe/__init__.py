@@ -5,3 +5,12 @@ Bayesian optimisation in its latent space, on the ENAS, NAS-Bench-201 and NAS-Be
 spaces. NASLib is an optional integration (:mod:`naslib_oe.naslib`).
 """
 __version__ = "0.1.0"
+
+
+def hide_known_warnings() -> None:
+    """Hide third-party notices that say nothing to our users: PyG and GPyTorch call
+    ``torch.jit.script`` at import, and torch warns that it is deprecated. The command line and
+    the examples call this before importing them; the library itself hides nothing."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*is deprecated", category=FutureWarning)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Sequence
 
+from naslib_oe import hide_known_warnings
 from naslib_oe.errors import ConfigError, NaslibOEError
 
 
@@ -276,9 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # third-party modules (PyG, GPyTorch) call torch.jit.script at import: its deprecation
-    # warning says nothing to our users, so the command line hides it (the library does not)
-    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*is deprecated", category=FutureWarning)
+    hide_known_warnings()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["naslib-run"]:  # NASLib-style KEY VALUE overrides: the runner parses them
         from naslib_oe.naslib.runner import main as runner_main
