@@ -146,13 +146,19 @@ class RecordingEvaluator:
         return repr(self.evaluator)
 
 
-# --- NAS-Bench-201 ---------------------------------------------------------------------------
-def _nb201_space() -> Any:
-    from naslib.search_spaces import NasBench201SearchSpace
+def _naslib_space(class_name: str) -> Callable[[], Any]:
+    """A factory of ``naslib.search_spaces.<class_name>`` objects that build no networks."""
+    def build() -> Any:
+        import naslib.search_spaces
 
-    space = NasBench201SearchSpace()
-    space.instantiate_model = False
-    return space
+        space = getattr(naslib.search_spaces, class_name)()
+        space.instantiate_model = False
+        return space
+    return build
+
+
+# --- NAS-Bench-201 ---------------------------------------------------------------------------
+_nb201_space = _naslib_space("NasBench201SearchSpace")
 
 
 def _nb201_view(problem: Problem, queried: list) -> tuple[Any, Any]:
@@ -174,12 +180,7 @@ def _nb201_extras(cfg: dict, best: Any, dataset_api: Any) -> dict:
 
 
 # --- NAS-Bench-101 ---------------------------------------------------------------------------
-def _nb101_space() -> Any:
-    from naslib.search_spaces import NasBench101SearchSpace
-
-    space = NasBench101SearchSpace()
-    space.instantiate_model = False
-    return space
+_nb101_space = _naslib_space("NasBench101SearchSpace")
 
 
 # --- ENAS (our EnasSearchSpace plays NASLib's part) --------------------------------------------
