@@ -5,11 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_run_enas_smoke(tmp_path, data_dir):
     out = tmp_path / "enas"
     proc = subprocess.run([sys.executable, str(ROOT / "examples" / "run_enas.py"), "--smoke", "--out", str(out)],
@@ -63,6 +65,7 @@ def test_run_enas_smoke(tmp_path, data_dir):
     assert refused.returncode == 2 and "trajectory.jsonl: query 2" in refused.stderr, refused.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_run_enas_uses_the_shipped_model(tmp_path, data_dir):
     """The main job's default model: the zoo's DVAE-EMB, loaded (sha256-checked) instead of trained."""
     import pytest

@@ -2,18 +2,20 @@
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from naslib_oe.cli import main
 from naslib_oe.config import ConfigError, load_config
-from naslib_oe.harness import compare, load_run, markdown_table, plot_run, read_trajectory, trial_paths
-from naslib_oe.harness.aggregate import Curve
+from naslib_oe.harness import (Curve, Found, TrajectoryRecord, best_architectures_table, compare, load_run,
+                               markdown_table, plot_run, read_trajectory, trial_paths)
 from naslib_oe.training import FINAL_MODEL
 
 NB201_CFG = ("search_space: nasbench201\ndataset: cifar10\nout_dir: {out}\nsearch:\n  oe_dvae:\n"
@@ -56,6 +58,20 @@ def test_compare_logs_every_query_and_aggregates(cfg_file, tmp_path, nb201_bench
     assert float(re_rows[-1]["regret_mean"]) == pytest.approx(94.3733 - tests[:, -1].mean(), abs=1e-3)
     assert files["png"].stat().st_size > 10_000
     assert "| re | 2 |" in files["markdown"].read_text()
+    # each optimizer's best distinct architectures over both trials, best first, with their trial
+    _, curves = load_run(run_dir)
+    found = {}
+    for seed in (0, 1):
+        for r in read_trajectory(trial_paths(run_dir, "re", seed)[0]):
+            found.setdefault(r.arch, (seed, r))
+    expected = sorted(found.values(), key=lambda f: -f[1].val_acc)[:5]
+    best = next(c for c in curves if c.optimizer == "re").best
+    assert [(f.seed, f.record.arch, f.record.query) for f in best] == [(s, r.arch, r.query) for s, r in expected]
+    top = expected[0][1]
+    row = next(line for line in files["markdown"].read_text().splitlines() if line.startswith("| re | 1 |"))
+    cells = [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]  # NB201's '|' are escaped in the cell
+    assert cells == ["re", "1", f"{top.val_acc:.2f}", f"{top.test_acc:.2f}", "table", str(expected[0][0]), str(top.query),
+                     "`" + top.arch.replace("|", "\\|") + "`"]
 
     # finished trials are skipped; another budget in the same folder is refused
     again = compare(cfg, ["rs"], seeds=2, budget=12, run_dir=run_dir, resume=True, progress=False)
@@ -69,13 +85,17 @@ def test_compare_logs_every_query_and_aggregates(cfg_file, tmp_path, nb201_bench
 def test_markdown_table_hand_made():
     run = {"budget": 3, "optimum": 94.0, "optimum_metric": "test_accuracy", "prior": "none: no training split"}
     curve = Curve("x", [0, 1], np.array([[1, 2, 3], [1, 2, 5]], float), np.array([[90, 91, 92], [90, 91, 94]], float),
-                  np.array([3, 2]), np.array([0.5, 1.0]))
+                  np.array([3, 2]), np.array([0.5, 1.0]),
+                  [Found(1, TrajectoryRecord(3, "arch-b", 5.0, None, 5.0, None, 1.0, True, 0.0)),
+                   Found(0, TrajectoryRecord(2, "arch-a", 2.0, 91.0, 2.0, 91.0, 1.0, False, 0.0))])
     table = markdown_table(run, [curve], budgets=(1, 3, 25))
     assert "| x | 2 | 90.00 ± 0.00 | 93.00 ± 1.00 | 2.5 of 3 | 0.75 |" in table  # s.e. = std(ddof=1)/sqrt(2) = 1
     assert "25 queries" not in table and "GP prior: none: no training split." in table
     table = markdown_table({**run, "budget": 2}, [curve], budgets=(1, 25))  # a budget off the report list
     assert "| optimizer | seeds | 1 queries | 2 queries | distinct architectures | minutes per trial |" in table
     assert "| x | 2 | 90.00 ± 0.00 | 91.00 ± 0.00 |" in table
+    best = best_architectures_table([curve]).splitlines()
+    assert best[-2:] == ["| x | 1 | 5.00 | – | surrogate | 1 | 3 | `arch-b` |", "| x | 2 | 2.00 | 91.00 | table | 0 | 2 | `arch-a` |"]
 
 
 def test_crashed_trial_is_reported_and_others_finish(cfg_file, tmp_path, monkeypatch):
@@ -96,29 +116,31 @@ def test_crashed_trial_is_reported_and_others_finish(cfg_file, tmp_path, monkeyp
     assert [o.status for o in again.outcomes] == ["skipped", "done"] and not stale.exists()
 
 
+@pytest.mark.slow
 def test_resume_after_kill_continues_without_repeats(cfg_file, tmp_path):
-    """kill -9 a running compare mid-trial, then --resume: same trajectory as an uninterrupted run."""
-    run_dir = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "naslib_oe.cli", "compare", "--config", str(cfg_file), "--optimizers", "ls",
-           "--seeds", "1", "--budget", "400", "--out", str(run_dir)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
-    log, done = trial_paths(run_dir, "ls", 0)
-    deadline = time.time() + 120
-    while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 30):
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    cut = read_trajectory(log)
-    assert 30 <= len(cut) < 400 and not done.exists()
-    assert main(["compare", "--config", str(cfg_file), "--optimizers", "ls", "--seeds", "1", "--budget", "400",
-                 "--out", str(run_dir), "--resume"]) == 0
+    """kill -9 a running compare at an exact query (a hook in the optimizer, not a timer), then
+    --resume: the same trajectory as an uninterrupted run, none lost or repeated."""
+    from tests.kill_plugin import KILL_AT, MARKER_ENV
+
+    run_dir, marker = tmp_path / "killed", tmp_path / "killed-once"
+    argv = ["compare", "--config", str(cfg_file), "--optimizers", "killonce-ls", "--seeds", "1", "--budget", "400",
+            "--out", str(run_dir)]
+    script = f"import sys, tests.kill_plugin\nfrom naslib_oe.cli import main\nsys.exit(main({argv!r} + sys.argv[1:]))"
+    env = {**os.environ, MARKER_ENV: str(marker), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=600)
+    assert killed.returncode == -signal.SIGKILL and marker.exists()
+    log, done = trial_paths(run_dir, "killonce-ls", 0)
+    assert len(read_trajectory(log)) == KILL_AT and not done.exists()
+    resumed_run = subprocess.run([sys.executable, "-c", script, "--resume"], capture_output=True, text=True, env=env,
+                                 timeout=600)
+    assert resumed_run.returncode == 0, resumed_run.stderr[-2000:]
     resumed = read_trajectory(log)
-    assert [r.query for r in resumed] == list(range(1, 401))
+    assert [r.query for r in resumed] == list(range(1, 401)) and done.exists()
     assert len({r.arch for r in resumed}) == 400
     reference = compare(load_config(cfg_file), ["ls"], seeds=1, budget=400, run_dir=tmp_path / "clean", progress=False)
     assert reference.outcomes[0].status == "done"
     clean = read_trajectory(trial_paths(tmp_path / "clean", "ls", 0)[0])
-    assert [r.arch for r in resumed] == [r.arch for r in clean]
+    assert [(r.arch, r.val_acc, r.best_val) for r in resumed] == [(r.arch, r.val_acc, r.best_val) for r in clean]
 
 
 def test_truncated_last_line_is_dropped(tmp_path):
@@ -219,3 +241,18 @@ def test_pool_workers_die_with_a_killed_compare(tmp_path):
     for pid in alive:  # do not leave them running if the check fails
         os.kill(pid, signal.SIGKILL)
     assert not alive, "pool workers outlived their killed parent"
+
+
+def test_regret_figure_falls_back_to_validation_without_test_values():
+    from naslib_oe.harness.plot import regret_figure
+
+    val = np.array([[73.0, 74.0, 74.5], [73.5, 74.5, 74.9]])
+    no_test = Curve("oe_dvae", [0, 1], val, np.full_like(val, np.nan), np.array([3, 3]), np.array([1.0, 1.0]), [])
+    run = {"config": {"search_space": "enas", "dataset": "cifar10"}, "optimum": 75.0}
+    right = regret_figure(run, [no_test]).axes[1]
+    assert "no test values" in right.get_title() and len(right.lines) == 1
+    assert right.lines[0].get_ydata() == pytest.approx(75.0 - val.mean(0))
+    with_test = Curve("rs", [0, 1], val, val + 19.0, np.array([3, 3]), np.array([1.0, 1.0]), [])
+    right = regret_figure({**run, "optimum": 94.0}, [with_test, no_test]).axes[1]
+    assert "test accuracy" in right.get_title() and len(right.lines) == 1  # the curve without test values is left out
+    assert right.lines[0].get_ydata() == pytest.approx(94.0 - (val + 19.0).mean(0))

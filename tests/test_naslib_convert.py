@@ -73,3 +73,12 @@ def test_naslib_architectures_reach_the_layers_below_through_the_space_adapters(
         "newbench", NewSpaceArch, lambda arch: "the new space's DAG", lambda space: lambda dag: space))
     assert foreign_dag(NewSpaceArch()) == "the new space's DAG"
     assert "newbench" in adapters.known_spaces()
+
+
+def test_an_adapter_needs_a_registered_space():
+    from naslib_oe.naslib import adapters
+
+    with pytest.raises(KeyError, match="unknown search space 'newbench'"):
+        adapters.register_adapter(adapters.SpaceAdapter("newbench", object, lambda a: a, lambda s: s))
+    with pytest.raises(ValueError, match="canonical name 'nasbench201'"):
+        adapters.register_adapter(adapters.SpaceAdapter("nb201", object, lambda a: a, lambda s: s))

@@ -149,6 +149,9 @@ def test_our_optimizer_searches_the_naslib_enas_space(enas_bench):
     no_dataset = RegularizedEvolution(seed=0)
     with pytest.raises(ValueError, match="dataset"):
         no_dataset.adapt_search_space(EnasSearchSpace(), dataset_api=evaluator_dataset_api(evaluator))
+    # the ENAS adapter's problem hook: our space needs our evaluator in its dataset API
+    with pytest.raises(ConfigError, match="evaluator_dataset_api"):
+        RegularizedEvolution(seed=0, dataset="cifar10").adapt_search_space(EnasSearchSpace(), dataset_api={})
 
 
 def test_config_extends_merges_sections(tmp_path):

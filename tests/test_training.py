@@ -89,6 +89,7 @@ def test_train_step_is_one_adam_step_of_the_loss():
         TrainStep(fresh(space), TrainConfig(compile=True), torch.device("cpu"))
 
 
+@pytest.mark.slow
 def test_short_enas_run_learns(enas_bench):
     data = vae_data(enas_bench)
     train = data.train[:300]

@@ -66,6 +66,7 @@ def test_shipped_models_match_their_cards(name):
     assert len(vae.decode(z).to_dags()) == 4 and space.name == vae.space.name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", zoo.available())
 def test_shipped_models_reproduce_their_cards_metrics(name, data_dir):
     """Reconstruction (likelihood method) on 200 fixed held-out graphs and the validity of 200

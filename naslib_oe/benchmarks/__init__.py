@@ -11,14 +11,13 @@ from naslib_oe.benchmarks.data import (
 from naslib_oe.benchmarks.enas import EnasBenchmark
 from naslib_oe.benchmarks.nb101 import NB101Benchmark
 from naslib_oe.benchmarks.nb201 import NB201Benchmark
-from naslib_oe.spaces import canonical_space_name
+from naslib_oe.spaces import descriptor
 
 
 def load_benchmark(space: str, path: str | None = None) -> TabularBenchmark:
-    """The default table of a search space: ENAS file, NB201 CSV or the NB101 JSON sample."""
-    loaders = {"enas": EnasBenchmark.load, "nasbench201": NB201Benchmark.load,
-               "nasbench101": NB101Benchmark.load_sample}
-    return loaders[canonical_space_name(space)](path)
+    """The default table of a search space (its descriptor's loader): the ENAS file, the NB201
+    CSV or the NB101 JSON sample."""
+    return descriptor(space).benchmark_loader(path)
 
 
 __all__ = [

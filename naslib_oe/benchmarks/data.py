@@ -1,6 +1,6 @@
 """Where benchmark files live, and checking that they are the files we expect.
 
-Lookup order for a known file (:data:`DATA_FILES`):
+Lookup order for a known file (:data:`DATA_FILES`, declared by each benchmark module):
 
 1. an explicit path (a file, or a folder holding the file's relative path or its name);
 2. the folder in ``$NASLIB_OE_DATA``;
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from naslib_oe.errors import NaslibOEError
+from naslib_oe.spaces.registry import descriptors
 from naslib_oe.utils import sha256_of
 
 ENV_DATA = "NASLIB_OE_DATA"
@@ -59,30 +60,22 @@ class DataFile:
         return Path(self.relpath).name
 
 
-DATA_FILES: dict[str, DataFile] = {
-    f.key: f
-    for f in (
-        DataFile(
-            "enas",
-            "enas/final_structures6.txt",
-            "fea9a7dde1545e7d3bd58fd4b9c3db08a89c18e0351f770cde2fe530c4791725",
-            "ENAS 6-layer macro space, 20,020 architectures with weight-sharing accuracy (D-VAE)",
-            "https://raw.githubusercontent.com/muhanzhang/D-VAE/master/data/final_structures6.txt",
-        ),
-        DataFile(
-            "nb201",
-            "nb201/nb201_table.csv",
-            "16e4cb1fd07f5084dbbcaab674f36f0b35570778cb825c4ba964620a90fb76bf",
-            "NAS-Bench-201, all 15,625 cells: val/test accuracy on cifar10, cifar100, ImageNet16-120",
-        ),
-        DataFile(
-            "nb101_sample",
-            "nb101/nb101_sample500.json",
-            "c34840bc9af68b6ebaa7f052e42c1749a9a737d7243078be2a5548052bc5a0c2",
-            "NAS-Bench-101, 500-architecture sample with validation accuracy (NASLib zero-cost file)",
-        ),
-    )
-}
+#: every benchmark file the package knows, by key; each benchmark module registers its own
+#: (:func:`register_data_file`), and :func:`known_data_files` imports those of every space
+DATA_FILES: dict[str, DataFile] = {}
+
+
+def register_data_file(spec: DataFile) -> DataFile:
+    """Make ``spec`` known to :func:`locate` and ``naslib-oe data`` (at its module's import)."""
+    DATA_FILES[spec.key] = spec
+    return spec
+
+
+def known_data_files() -> dict[str, DataFile]:
+    """:data:`DATA_FILES` once the benchmark module of every registered space is imported."""
+    for space in descriptors():
+        space.benchmark_loader  # noqa: B018 -- importing the module registers its files
+    return DATA_FILES
 
 
 def cache_dir() -> Path:
@@ -163,7 +156,7 @@ def locate(key: str, path: str | os.PathLike | None = None, allow_download: bool
         DataIntegrityError: found (or downloaded) with the wrong checksum.
     """
     try:
-        spec = DATA_FILES[key]
+        spec = DATA_FILES[key] if key in DATA_FILES else known_data_files()[key]
     except KeyError:
         raise KeyError(f"unknown data file {key!r}; known: {sorted(DATA_FILES)}") from None
     looked: list[str] = []
@@ -207,7 +200,7 @@ class DataStatus:
 def data_status() -> list[DataStatus]:
     """Where each known benchmark file is found, and whether its checksum matches."""
     rows = []
-    for spec in DATA_FILES.values():
+    for spec in known_data_files().values():
         row = DataStatus(spec.key, spec.relpath, None, "not found" + (" (downloadable)" if spec.url else ""), "-")
         for label, folder in candidate_folders():
             found = _in_folder(folder, spec)

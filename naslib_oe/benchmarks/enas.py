@@ -12,8 +12,16 @@ import random
 from dataclasses import dataclass
 
 from naslib_oe.benchmarks.base import Metric, TabularBenchmark
-from naslib_oe.benchmarks.data import DataFormatError, locate
+from naslib_oe.benchmarks.data import DataFile, DataFormatError, locate, register_data_file
 from naslib_oe.spaces import ArchDAG, EnasSpace, InvalidArchitecture
+
+DATA_FILE = register_data_file(DataFile(
+    "enas",
+    "enas/final_structures6.txt",
+    "fea9a7dde1545e7d3bd58fd4b9c3db08a89c18e0351f770cde2fe530c4791725",
+    "ENAS 6-layer macro space, 20,020 architectures with weight-sharing accuracy (D-VAE)",
+    "https://raw.githubusercontent.com/muhanzhang/D-VAE/master/data/final_structures6.txt",
+))
 
 #: D-VAE's protocol: lines skipped before the split, and the train share.
 BURN_IN = 1000
@@ -73,7 +81,7 @@ class EnasBenchmark(TabularBenchmark):
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "EnasBenchmark":
         """Read the ENAS table (see :func:`naslib_oe.benchmarks.data.locate` for ``path``)."""
-        file = locate("enas", path)
+        file = locate(DATA_FILE.key, path)
         return cls(read_enas_file(file), str(file))
 
     def training_split(self) -> tuple[list[ArchDAG], list[float]]:

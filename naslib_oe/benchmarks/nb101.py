@@ -19,8 +19,15 @@ from typing import Any
 import numpy as np
 
 from naslib_oe.benchmarks.base import ColumnKey, Metric, TabularBenchmark, stack_columns
-from naslib_oe.benchmarks.data import DataFormatError, locate
+from naslib_oe.benchmarks.data import DataFile, DataFormatError, locate, register_data_file
 from naslib_oe.spaces import ArchDAG, InvalidArchitecture, NB101Space
+
+DATA_FILE = register_data_file(DataFile(
+    "nb101_sample",
+    "nb101/nb101_sample500.json",
+    "c34840bc9af68b6ebaa7f052e42c1749a9a737d7243078be2a5548052bc5a0c2",
+    "NAS-Bench-101, 500-architecture sample with validation accuracy (NASLib zero-cost file)",
+))
 
 FULL_EPOCHS = 108
 _N = 7
@@ -45,7 +52,7 @@ class NB101Benchmark(TabularBenchmark):
     @classmethod
     def load_sample(cls, path: str | os.PathLike | None = None) -> "NB101Benchmark":
         """Read the 500-architecture JSON sample (see ``locate`` for ``path``)."""
-        file = locate("nb101_sample", path)
+        file = locate(DATA_FILE.key, path)
         try:
             with open(file, encoding="utf-8") as f:
                 data = json.load(f)

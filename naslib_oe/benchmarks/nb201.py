@@ -26,8 +26,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from naslib_oe.benchmarks.base import ColumnKey, Metric, TabularBenchmark, stack_columns
-from naslib_oe.benchmarks.data import DataFormatError, locate
+from naslib_oe.benchmarks.data import DataFile, DataFormatError, locate, register_data_file
 from naslib_oe.spaces import InvalidArchitecture, NB201Space
+
+DATA_FILE = register_data_file(DataFile(
+    "nb201",
+    "nb201/nb201_table.csv",
+    "16e4cb1fd07f5084dbbcaab674f36f0b35570778cb825c4ba964620a90fb76bf",
+    "NAS-Bench-201, all 15,625 cells: val/test accuracy on cifar10, cifar100, ImageNet16-120",
+))
 
 NB201_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 _CSV_PREFIX = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16"}
@@ -54,7 +61,7 @@ class NB201Benchmark(TabularBenchmark):
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "NB201Benchmark":
         """Read ``nb201_table.csv`` (see :func:`~naslib_oe.benchmarks.data.locate` for ``path``)."""
-        file = locate("nb201", path)
+        file = locate(DATA_FILE.key, path)
         keys = {}
         for ds, prefix in _CSV_PREFIX.items():
             keys[f"{prefix}_val_200ep"] = (ds, Metric.VAL_ACCURACY, None)

@@ -2,7 +2,9 @@
 
 Per optimizer and query count: the best-so-far validation accuracy, the test accuracy of
 the incumbent (the best-so-far architecture by validation accuracy) and its regret to the
-space's optimum (``run.json``). Only finished trials count.
+space's optimum (``run.json``), and the best architectures each optimizer found, flagged
+where their value is a surrogate prediction rather than a table entry. Only finished trials
+count.
 """
 from __future__ import annotations
 
@@ -14,9 +16,19 @@ import numpy as np
 
 from naslib_oe.errors import RunFolderError
 from naslib_oe.harness.runfile import read_run_file
-from naslib_oe.harness.trajectory import read_trajectory
+from naslib_oe.harness.trajectory import TrajectoryRecord, read_trajectory
 
 REPORT_BUDGETS = (25, 50, 100, 150)
+#: how many of each optimizer's best architectures ``summary.md`` lists
+TOP_ARCHITECTURES = 5
+
+
+@dataclass
+class Found:
+    """One architecture an optimizer queried, and the trial that first found it."""
+
+    seed: int
+    record: TrajectoryRecord
 
 
 @dataclass
@@ -29,6 +41,7 @@ class Curve:
     incumbent_test: np.ndarray
     distinct: np.ndarray  # [n_seeds] distinct architectures per trial (NASLib's optimizers re-query some)
     minutes: np.ndarray   # [n_seeds] wall time per trial, in minutes (across resumes)
+    best: list[Found]     # the best distinct architectures over all its trials, by validation accuracy
 
     @staticmethod
     def _mean_se(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +64,7 @@ def load_run(run_dir: str | Path) -> tuple[dict, list[Curve]]:
     budget = run["budget"]
     curves = []
     for folder in sorted(p for p in (run_dir / "trials").glob("*") if p.is_dir()):
-        seeds, vals, tests, distinct, minutes = [], [], [], [], []
+        seeds, vals, tests, distinct, minutes, found = [], [], [], [], [], {}
         for done in sorted(folder.glob("seed*.done"), key=lambda p: int(p.stem[4:])):
             records = read_trajectory(done.with_suffix(".jsonl"))
             if len(records) != budget:
@@ -61,9 +74,12 @@ def load_run(run_dir: str | Path) -> tuple[dict, list[Curve]]:
             tests.append([np.nan if r.incumbent_test is None else r.incumbent_test for r in records])
             distinct.append(len({r.arch for r in records}))
             minutes.append(records[-1].wall_time / 60)
+            for r in records:
+                found.setdefault(r.arch, Found(seeds[-1], r))
         if seeds:
+            best = sorted(found.values(), key=lambda f: -f.record.val_acc)[:TOP_ARCHITECTURES]
             curves.append(Curve(folder.name, seeds, np.array(vals), np.array(tests), np.array(distinct),
-                                np.array(minutes)))
+                                np.array(minutes), best))
     return run, curves
 
 
@@ -98,4 +114,27 @@ def markdown_table(run: dict, curves: list[Curve], budgets: tuple[int, ...] = RE
                      + f" | {c.distinct.mean():.1f} of {run['budget']} | {c.minutes.mean():.2f} |")
     if "prior" in run:
         lines += ["", f"oe_dvae's GP prior: {run['prior']}."]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_cell(text: str) -> str:
+    """``text`` safe inside a markdown table cell: NB201's arch strings are full of ``|``."""
+    return text.replace("|", "\\|")
+
+
+def best_architectures_table(curves: list[Curve]) -> str:
+    """Each optimizer's best architectures over all its trials (markdown), with where each value came from.
+
+    A value is ``table`` when the benchmark holds the architecture and ``surrogate`` when it
+    is the surrogate evaluator's prediction (ENAS: decoded architectures outside D-VAE's table).
+    """
+    lines = [f"Best {TOP_ARCHITECTURES} distinct architectures per optimizer, over all its trials:", "",
+             "| optimizer | rank | validation acc. (%) | test acc. (%) | value from | seed | query | architecture |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in curves:
+        for rank, f in enumerate(c.best, start=1):
+            r = f.record
+            test = "–" if r.test_acc is None else f"{r.test_acc:.2f}"
+            lines.append(f"| {c.optimizer} | {rank} | {r.val_acc:.2f} | {test} | "
+                         f"{'surrogate' if r.surrogate else 'table'} | {f.seed} | {r.query} | `{markdown_cell(r.arch)}` |")
     return "\n".join(lines) + "\n"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from naslib_oe.benchmarks.evaluators import EvalResult
+from naslib_oe.errors import ConfigError
 from naslib_oe.naslib.adapters import adapter_of, known_spaces
 from naslib_oe.naslib.dataset_api import MissingMetricError
-from naslib_oe.naslib.enas_space import EnasSearchSpace
 from naslib_oe.problem import Problem
 from naslib_oe.spaces import ArchDAG, SearchSpace, get_space
 
@@ -55,15 +55,12 @@ class NASLibEvaluator:
 def problem_from_naslib(search_space: Any, dataset: str, dataset_api: Any) -> Problem:
     """The :class:`Problem` for a NASLib search-space object of a space the shell knows (see
     :mod:`~naslib_oe.naslib.adapters`); ``get_final_architecture`` then returns NASLib objects."""
-    if isinstance(search_space, EnasSearchSpace):  # our own NASLib-style space carries our evaluator
-        if not dataset_api or "evaluator" not in dataset_api:
-            raise ValueError("enas: pass dataset_api=evaluator_dataset_api(evaluator) to adapt_search_space")
-        evaluator = dataset_api["evaluator"]
-        return Problem(evaluator.space, evaluator, to_native=EnasSearchSpace, prior=dataset_api.get("prior"))
     if not hasattr(search_space, "get_type"):
-        raise ValueError(f"naslib_oe optimizers search NASLib search spaces ({', '.join(known_spaces())}); got a "
-                         f"{type(search_space).__name__!r} search space")
+        raise ConfigError(f"naslib_oe optimizers search NASLib search spaces ({', '.join(known_spaces())}); got a "
+                          f"{type(search_space).__name__!r} search space")
     spec = adapter_of(search_space)
+    if spec.problem is not None:
+        return spec.problem(search_space, dataset, dataset_api)
     space, to_native = get_space(spec.name), spec.native(search_space)
     # a table of the whole space is the candidate pool; NB101's 423k cells are proposed by decoding
     candidates = space.all_architectures if spec.whole_table else tuple

@@ -61,3 +61,26 @@ def test_naslib_query_reads_our_nb201_table(nb201_bench):
         arch.query(NASLibMetric.TRAIN_ACCURACY, "cifar10", dataset_api=api)
     with pytest.raises(MissingMetricError, match="only the final epoch"):
         arch.query(NASLibMetric.VAL_ACCURACY, "cifar10", epoch=5, dataset_api=api)
+
+
+def test_the_adapters_nb201_space_has_no_network_and_searches_exactly_as_naslibs():
+    """The adapter drops NASLib's untrained macro graph (its clone() dominated BANANAS' time);
+    sampling, mutation and hashing must give what NASLib's full object gives."""
+    from naslib_oe.naslib.adapters import adapter
+
+    light = adapter("nasbench201").search_space()
+    full = NasBench201SearchSpace()
+    full.instantiate_model = False
+    assert light.number_of_nodes() == 0 and full.number_of_nodes() > 0
+    sequences = []
+    for space in (light, full):
+        np.random.seed(3)
+        archs = []
+        for _ in range(30):
+            parent = space.clone()
+            parent.sample_random_architecture()
+            child = space.clone()
+            child.mutate(parent)
+            archs += [parent.get_hash(), tuple(map(int, child.get_hash()))]
+        sequences.append(archs)
+    assert sequences[0] == sequences[1]

@@ -1,0 +1,33 @@
+"""A test-only optimizer family that kills its own process at an exact query: the hook that
+drives the kill-and-resume test (no timers, no polling).
+
+``killonce-ls`` is our ``ls``; its ``new_epoch`` sends SIGKILL to the process once query
+``KILL_AT`` has been evaluated but before the harness logs it, the first time only (a marker
+file beside the trial's log remembers it). The resumed run, under the same name, then runs on.
+Import this module in the process that runs ``compare`` to register the family.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from naslib_oe.optimizers import LocalSearch, OptimizerFamily, register_family
+
+KILL_AT = 37  # queries logged before the kill
+MARKER_ENV = "NASLIB_OE_TEST_KILL_MARKER"  # the file that says "already killed once"
+
+
+class KilledOnceLocalSearch(LocalSearch):
+    def new_epoch(self, epoch: int) -> None:
+        super().new_epoch(epoch)
+        marker = Path(os.environ[MARKER_ENV])
+        if epoch == KILL_AT and not marker.exists():
+            marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+register_family(OptimizerFamily(
+    "killonce-", ("ls",), lambda name, cfg, seed: KilledOnceLocalSearch(seed=seed, **{
+        k: cfg["search"][k] for k in LocalSearch.NASLIB_KEYS if k in (cfg.get("search") or {})}),
+    check=lambda name: None, module=__name__))
