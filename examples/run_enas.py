@@ -14,7 +14,7 @@ metrics from ``metrics.json``, and the search by replaying ``trajectory.jsonl``.
 
 Settings:
   (default)  the shipped model, the full VAE protocol, 2 predictive GP seeds and 2 BO
-             rounds of 25: about 10 minutes on 2 CPU cores.
+             rounds of 25: about 5 minutes on 2 CPU cores.
   --train    as the default, but train the model first with the config's recipe
              (``fast``: about 25 minutes of training on 2 CPU cores).
   --paper    the paper's settings: 300 epochs at 1e-4, the full protocol, 10 rounds of 50.
