@@ -7,6 +7,7 @@ when present, on CUDA. Runs unchanged on a GPU machine:
     python benchmarks/bench_vae.py                     # every available device
     python benchmarks/bench_vae.py --device cpu --train-batches 20
     python benchmarks/bench_vae.py --device cuda --compile --amp
+    python benchmarks/bench_vae.py --encoder dagnn     # one encoder (default: dvae and dagnn)
 
 It also prints the work per graph (matrix-product FLOPs, counted by PyTorch) and, on the
 CPU, the rate of a plain matrix product measured just before: shared CPUs drift, and
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from naslib_oe.models import GraphVAE, VAEConfig
+from naslib_oe.models import ENCODERS, GraphVAE, VAEConfig
 from naslib_oe.spaces import EnasSpace
 from naslib_oe.training import TrainConfig, TrainStep
 
@@ -62,10 +63,10 @@ def flops_per_graph(fn, n_graphs: int) -> float:
 
 
 def bench(device: torch.device, train_batches: int, decode_n: int, encode_n: int,
-          compile: bool = False, amp: bool = False) -> dict[str, float]:
+          compile: bool = False, amp: bool = False, encoder: str = "dvae") -> dict[str, float]:
     space = EnasSpace()
     torch.manual_seed(0)
-    model = GraphVAE(space, VAEConfig()).to(device)
+    model = GraphVAE(space, VAEConfig(encoder=encoder)).to(device)
     dags = space.sample_many(max(encode_n, BATCH * train_batches), np.random.default_rng(0))
     data = space.collate(dags).to(device)
     train_step = TrainStep(model, TrainConfig(compile=compile, amp=amp), device)
@@ -98,20 +99,25 @@ def main() -> None:
     parser.add_argument("--encode-n", type=int, default=4000)
     parser.add_argument("--compile", action="store_true", help="torch.compile the training step (CUDA only)")
     parser.add_argument("--amp", action="store_true", help="bf16 autocast in training (CUDA only)")
+    parser.add_argument("--encoder", action="append", choices=sorted(ENCODERS),
+                        help="encoders to time, each with the same decoder (default: dvae and dagnn)")
     args = parser.parse_args()
+    encoders = args.encoder or ["dvae", "dagnn"]
     devices = args.device or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-    print(f"{'device':<8} {'train g/s':>10} {'epoch s':>8} {'encode g/s':>11} {'decode argmax':>14} "
+    print(f"{'device':<8} {'encoder':<8} {'train g/s':>10} {'epoch s':>8} {'encode g/s':>11} {'decode argmax':>14} "
           f"{'decode stoch':>13} {'MFLOP/graph train, decode':>26}")
     for name in devices:
         device = torch.device(name)
         label = torch.cuda.get_device_name(device) if device.type == "cuda" else (
             f"cpu; a [224,501]x[501,2004] product runs at {matmul_gflops(device):.0f} GFLOP/s")
         flags = [f for f, on in (("compile", args.compile), ("amp", args.amp)) if on and device.type == "cuda"]
-        r = bench(device, args.train_batches, args.decode_n, args.encode_n, "compile" in flags, "amp" in flags)
-        print(f"{name:<8} {r['train']:>10.0f} {r['epoch_s']:>8.1f} {r['encode']:>11.0f} "
-              f"{r['decode_argmax']:>14.0f} {r['decode_stochastic']:>13.0f} "
-              f"{r['train_mflop']:>15.0f}, {r['decode_mflop']:.0f}   ({label}{'; ' + ', '.join(flags) if flags else ''})")
+        for encoder in encoders:
+            r = bench(device, args.train_batches, args.decode_n, args.encode_n, "compile" in flags, "amp" in flags,
+                      encoder)
+            print(f"{name:<8} {encoder:<8} {r['train']:>10.0f} {r['epoch_s']:>8.1f} {r['encode']:>11.0f} "
+                  f"{r['decode_argmax']:>14.0f} {r['decode_stochastic']:>13.0f} "
+                  f"{r['train_mflop']:>15.0f}, {r['decode_mflop']:.0f}   ({label}{'; ' + ', '.join(flags) if flags else ''})")
 
 
 if __name__ == "__main__":

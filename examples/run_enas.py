@@ -31,15 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from naslib_oe import hide_known_warnings
-
-hide_known_warnings()  # before the imports below pull in PyG and GPyTorch
-from naslib_oe import pipeline  # noqa: E402
-from naslib_oe.analysis import save_dags_png  # noqa: E402
-from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator  # noqa: E402
-from naslib_oe.errors import NaslibOEError  # noqa: E402
-from naslib_oe.training import TRAIN_STATE  # noqa: E402
-from naslib_oe.utils import writable_dir  # noqa: E402
+from naslib_oe import INTERRUPTED, pipeline
+from naslib_oe.analysis import save_dags_png
+from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator
+from naslib_oe.errors import NaslibOEError
+from naslib_oe.training import TRAIN_STATE
+from naslib_oe.utils import writable_dir
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "enas.yaml"
 
@@ -52,8 +49,8 @@ PAPER = {"reconstruction": 0.9999, "validity": 1.0, "uniqueness": 0.3915, "rmse_
 REDUCED_BO = ["search.oe_dvae.bo.budget=50", "search.oe_dvae.bo.batch_size=25", "search.oe_dvae.bo.decode_samples=50",
               "search.oe_dvae.bo.gp.steps=150"]
 MODES = {
-    "paper": ["search.oe_dvae.train={recipe: paper}",  # D-VAE's own decoder and schedule
-              "search.oe_dvae.model.positions=false", "search.oe_dvae.model.latent_skip=false"],
+    # the seed code's training exactly: the recipe's train and model values, none of the config's
+    "paper": ["search.oe_dvae.train={recipe: paper}", "search.oe_dvae.model={}"],
     "default": ["search.oe_dvae.predictive_seeds=2", *REDUCED_BO],
     "train": ["search.oe_dvae.predictive_seeds=2", *REDUCED_BO],
     "smoke": [
@@ -186,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     quality = problem.evaluator_quality
     table = summary_table(name, result.best_by_round(), random_values, result.n_surrogate, n_sur_random,
                           bo.batch_size, quality.rmse if quality is not None else None)
-    table += f"\nThe BO's GP prior: {problem.prior_note}.\n"
+    table += f"\nThe BO's GP prior: {problem.prior_note}.\n" + "".join(f"\nData: {note}.\n" for note in s.bench.notes)
     (out / "summary.md").write_text(table + f"\n## The VAE ({checkpoint or 'trained here'})\n\n" + metrics_table(metrics))
     print(table)
     best = sorted(result.records, key=lambda r: -r.val_acc)[:3]
@@ -211,3 +208,6 @@ if __name__ == "__main__":
     except NaslibOEError as err:  # a bad setting or file: one line, as the CLI prints it
         print(f"run_enas.py: {err}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C: training checkpoints and the search log are kept
+        print(f"run_enas.py: {INTERRUPTED}", file=sys.stderr)
+        sys.exit(130)

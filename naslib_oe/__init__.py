@@ -4,25 +4,17 @@ A D-VAE-style graph VAE whose vertex features are learnable operation embeddings
 Bayesian optimisation in its latent space, on the ENAS, NAS-Bench-201 and NAS-Bench-101
 spaces. NASLib is an optional integration (:mod:`naslib_oe.naslib`).
 """
-import os
+import warnings
 
 __version__ = "0.1.0"
 
-#: set by :func:`hide_known_warnings`, so that the processes a command spawns (the harness's
-#: pool workers) hide the same notices from their first import on
-QUIET_ENV = "NASLIB_OE_HIDE_KNOWN_WARNINGS"
+#: what every entry point says on Ctrl-C (exit 130), instead of a KeyboardInterrupt traceback
+INTERRUPTED = "interrupted; run the same command with --resume to continue"
 
-
-def hide_known_warnings() -> None:
-    """Hide third-party notices that say nothing to our users: PyG and GPyTorch call
-    ``torch.jit.script`` at import, and torch warns that it is deprecated. The command line and
-    the examples call this before importing them, and child processes inherit it; the library
-    itself hides nothing."""
-    import warnings
-
-    os.environ[QUIET_ENV] = "1"
-    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*is deprecated", category=FutureWarning)
-
-
-if os.environ.get(QUIET_ENV) == "1":
-    hide_known_warnings()
+# PyG and GPyTorch call ``torch.jit.script`` when they are imported, and torch warns that it is
+# deprecated: a notice about those libraries, not about anything our users do. It is filtered
+# here, at the first import of naslib_oe (so in the CLI, the examples, the benchmarks, the
+# Python API and every pool or Ray worker, which imports naslib_oe to run a trial), narrowly:
+# this one message, of this one category, raised from torch's own module.
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning,
+                        module=r"torch\.jit\._script")

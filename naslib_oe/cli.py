@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from naslib_oe import hide_known_warnings
-from naslib_oe.errors import ConfigError, NaslibOEError
-
+from naslib_oe import INTERRUPTED
+from naslib_oe.errors import ConfigError, NaslibOEError, RunFolderError
+from naslib_oe.utils import writable_dir, writable_file
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
@@ -18,6 +18,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
     import os
 
     from naslib_oe.benchmarks.data import ENV_DATA, cache_dir, data_status
+    from naslib_oe.benchmarks import data_notes
 
     rows = data_status()
     print(f"{'file':<28} {'checksum':<9} {'source':<24} path")
@@ -31,6 +32,9 @@ def _cmd_data(args: argparse.Namespace) -> int:
         problems.append(f"${ENV_DATA} points to {folder}, which does not exist")
     problems += [f"{r.relpath} is missing" for r in rows if not r.path]
     problems += [f"{r.relpath} does not match its checksum: {r.path}" for r in rows if r.checksum == "MISMATCH"]
+    notes = data_notes()
+    if notes:
+        print("\nabout the data:\n" + "\n".join(f"  {note}" for note in notes))
     for line in problems:
         print(line, file=sys.stderr)
     if problems:
@@ -54,7 +58,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from naslib_oe.config import run_dir
 
     s = pipeline.setup(args.config, args.set)
-    out = Path(args.out) if args.out else run_dir(s.cfg, s.settings)
+    out = writable_dir(args.out if args.out else run_dir(s.cfg, s.settings))
     pipeline.train(s, out, resume=args.resume)
     print(f"saved {out / FINAL_MODEL}")
     if s.settings.checkpoint:  # the other verbs would read the config's model, not this one
@@ -77,9 +81,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from naslib_oe import pipeline
 
     s, ckpt, model = _setup_with_model(args)
+    out = writable_file(args.out if args.out else s.output_dir / "metrics.json")  # before minutes of metrics
     metrics = pipeline.evaluate(s, model, predictive=not args.no_predictive)
-    out = Path(args.out) if args.out else s.output_dir / "metrics.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"checkpoint": str(ckpt), **metrics}, indent=2))
     print(f"wrote {out}")
     return 0
@@ -89,7 +92,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from naslib_oe import pipeline
 
     s, ckpt, model = _setup_with_model(args)
-    out = Path(args.out) if args.out else s.output_dir / f"search_seed{s.cfg['seed']}"
+    out = writable_dir(args.out if args.out else s.output_dir / f"search_seed{s.cfg['seed']}")
     pipeline.search(s, model, out, resume=args.resume)
     print(f"wrote {out / 'trajectory.jsonl'} and {out / 'search.json'}")
     return 0
@@ -99,6 +102,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     import naslib_oe.naslib  # noqa: F401  (registers NASLib's naslib-* optimizers; NASLib itself is optional)
     from naslib_oe.config import load_config
     from naslib_oe.harness import compare, plot_run
+    from naslib_oe.harness.trajectory import trial_paths
 
     cfg = load_config(args.config, args.set)
     out = Path(args.out) if args.out else (Path(cfg["out_dir"]) / "compare"
@@ -106,20 +110,28 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     optimizers = [o.strip() for o in args.optimizers.split(",") if o.strip()]
     result = compare(cfg, optimizers, args.seeds, args.budget, out, workers=args.workers, backend=args.backend,
                      ray_address=args.ray_address, resume=args.resume)
-    for outcome in result.failed:
-        print(f"trial {outcome.optimizer} seed {outcome.seed} FAILED:\n{outcome.error}", file=sys.stderr)
-    files = plot_run(out)
+    try:
+        _print_aggregates(plot_run(out))  # the finished trials, whatever failed beside them
+    except RunFolderError as err:
+        if not result.failed:
+            raise
+        print(f"nothing aggregated: {err}", file=sys.stderr)
+    for outcome in result.failed:  # last, so that the final lines say why the run failed
+        error_file = trial_paths(out, outcome.optimizer, outcome.seed)[0].with_suffix(".error")
+        print(f"trial {outcome.optimizer} seed {outcome.seed} failed: {outcome.message} (traceback: {error_file})",
+              file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def _print_aggregates(files: dict[str, Path]) -> None:
     print(files["markdown"].read_text())
     print(f"wrote {files['csv']}, {files['markdown']} and {files['png']}")
-    return 1 if result.failed else 0
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from naslib_oe.harness import plot_run
 
-    files = plot_run(args.run_dir)
-    print(files["markdown"].read_text())
-    print(f"wrote {files['csv']}, {files['markdown']} and {files['png']}")
+    _print_aggregates(plot_run(args.run_dir))
     return 0
 
 
@@ -156,7 +168,7 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
     s = pipeline.setup(args.config, args.set)
     names = [n.strip() for n in args.predictors.split(",") if n.strip()]
     sizes = args.train_sizes
-    out = Path(args.out or Path(s.cfg["out_dir"]) / "predictors" / f"{s.bench.space.name}_{s.cfg['dataset']}")
+    out = writable_dir(args.out or Path(s.cfg["out_dir"]) / "predictors" / f"{s.bench.space.name}_{s.cfg['dataset']}")
     pipeline.predictor_comparison(s, names, sizes, args.seeds, out, test_size=args.test_size, head=args.head,
                                   checkpoints={"oe": args.checkpoint, "dvae": args.onehot_checkpoint})
     return 0
@@ -236,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model file or zoo:<name>; give two (e.g. D-VAE and DVAE-EMB) to compare them side by side")
     p.add_argument("--out", required=True, help="folder for the figures and report.md")
     p.add_argument("--run", help="a search or compare run folder: draw its best architectures")
-    p.add_argument("--points", type=int, default=2000, help="table architectures in the latent maps (default 2000)")
+    p.add_argument("--points", type=_positive_int, default=2000, help="table architectures in the latent maps (default 2000)")
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("predictors", help="performance predictors x training sizes x seeds on one fixed test set")
@@ -276,7 +288,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    hide_known_warnings()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["naslib-run"]:  # NASLib-style KEY VALUE overrides: the runner parses them
         from naslib_oe.naslib.runner import main as runner_main
@@ -292,6 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NaslibOEError as err:  # deliberate errors only: anything else is a bug and keeps its traceback
         print(f"naslib-oe {args.verb}: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: what was logged or checkpointed is kept, and the verbs that log resume
+        print(f"naslib-oe {args.verb}: {INTERRUPTED}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

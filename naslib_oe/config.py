@@ -19,7 +19,8 @@ from naslib_oe.bo import BOSettings
 from naslib_oe.errors import ConfigError
 from naslib_oe.models import VAEConfig
 from naslib_oe.spaces import canonical_space_name
-from naslib_oe.training import TrainConfig
+from naslib_oe.training import RECIPE_MODELS, TrainConfig
+from naslib_oe.utils import coerce, dataclass_from_dict
 
 DEFAULTS: dict[str, Any] = {"search_space": "enas", "dataset": "cifar10", "optimizer": "oe_dvae", "seed": 0,
                             "out_dir": "runs", "search": {}}
@@ -41,10 +42,12 @@ def _read(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     """One YAML file, with what it ``extends`` merged underneath."""
     if path.resolve() in chain:
         raise ConfigError(f"{path}: 'extends' loops back to itself ({' -> '.join(map(str, chain + (path,)))})")
+    if not path.is_file():  # checked first: a folder or a socket would fail as a raw OSError
+        raise ConfigError(f"config file {path} " + ("is a folder, not a YAML file" if path.is_dir() else "does not exist"))
     try:
         loaded = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {path} cannot be read: {getattr(err, 'strerror', None) or err}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(loaded, dict):
@@ -84,6 +87,30 @@ def load_config(path: str | os.PathLike | None, overrides: Sequence[str] = ()) -
 
 
 @dataclass
+class EvalSettings:
+    """The D-VAE protocol's sizes (``search.oe_dvae.eval``); see :func:`naslib_oe.metrics.evaluate_vae`."""
+
+    encode_times: int = 10
+    decode_times: int = 10
+    n_points: int = 1000
+    reconstruction: str = "likelihood"  # likelihood (exact) | decode (literal decodes)
+
+    def __post_init__(self) -> None:
+        from naslib_oe.metrics import RECONSTRUCTION_METHODS
+
+        for key in ("encode_times", "decode_times", "n_points"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"eval.{key} must be >= 1, got {getattr(self, key)}")
+        if self.reconstruction not in RECONSTRUCTION_METHODS:
+            raise ConfigError(f"eval.reconstruction must be one of {RECONSTRUCTION_METHODS}, "
+                              f"not {self.reconstruction!r}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "EvalSettings":
+        return dataclass_from_dict(cls, values, "eval settings")
+
+
+@dataclass
 class OESettings:
     """Everything ``search.oe_dvae`` configures, with documented defaults."""
 
@@ -91,8 +118,7 @@ class OESettings:
     train: TrainConfig = field(default_factory=TrainConfig)
     checkpoint: str | None = None  # a trained GraphVAE to load instead of training
     data_path: str | None = None   # explicit benchmark file
-    eval: dict[str, Any] = field(default_factory=lambda: {"encode_times": 10, "decode_times": 10, "n_points": 1000,
-                                                          "reconstruction": "likelihood"})
+    eval: EvalSettings = field(default_factory=EvalSettings)
     predictive_seeds: int = 10     # GP fits behind the predictive RMSE / Pearson
     bo: BOSettings = field(default_factory=BOSettings)
     evaluator: str = "table"       # table | surrogate (ENAS: decoded architectures outside the table)
@@ -105,18 +131,24 @@ def oe_settings(cfg: dict[str, Any], source: str = "config") -> OESettings:
     if unknown:
         raise ConfigError(f"{source}: unknown keys under search.oe_dvae: {sorted(unknown)}; known: {sorted(known)}")
     try:
-        model = VAEConfig.from_dict(section.get("model") or {})
+        recipe = (section.get("train") or {}).get("recipe", "fast")  # an unknown name fails in TrainConfig
+        model = VAEConfig.from_dict({**RECIPE_MODELS.get(recipe, {}), **(section.get("model") or {})})
         train = TrainConfig.from_dict({"seed": cfg.get("seed", 0), **(section.get("train") or {})})
         bo = BOSettings.from_dict(section.get("bo") or {})
+        evaluation = EvalSettings.from_dict(section.get("eval") or {})
+        predictive_seeds = coerce(section.get("predictive_seeds", 10), int, "predictive_seeds")
+        if predictive_seeds < 0:
+            raise ConfigError(f"predictive_seeds must be >= 0, got {predictive_seeds}")
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{source}: search.oe_dvae: {err}") from None
     evaluator = section.get("evaluator", "table")
     if evaluator not in ("table", "surrogate"):
         raise ConfigError(f"{source}: search.oe_dvae.evaluator must be 'table' or 'surrogate', not {evaluator!r}")
-    settings = OESettings(model, train, section.get("checkpoint"), section.get("data_path"),
-                          predictive_seeds=int(section.get("predictive_seeds", 10)), bo=bo, evaluator=evaluator)
-    settings.eval.update(section.get("eval") or {})
-    return settings
+    for key in ("checkpoint", "data_path"):
+        if section.get(key) is not None and not isinstance(section[key], str):
+            raise ConfigError(f"{source}: search.oe_dvae.{key} must be a path or zoo:<name>, got {section[key]!r}")
+    return OESettings(model, train, section.get("checkpoint"), section.get("data_path"), evaluation,
+                      predictive_seeds, bo, evaluator)
 
 
 def run_dir(cfg: dict[str, Any], settings: OESettings) -> Path:

@@ -14,7 +14,7 @@ OK, WARN, FAIL = "ok", "warn", "FAIL"
 
 NASLIB_RECIPE = ("clone NASLib's Develop branch outside this repository and put it on the path "
                  "(git clone -b Develop https://github.com/automl/NASLib ~/NASLib; export PYTHONPATH=~/NASLib), "
-                 "then install what it imports (the README's NASLib section has the pip line)")
+                 "then install what it imports (docs/naslib.md has the pip line)")
 
 
 @dataclass(frozen=True)

@@ -25,3 +25,7 @@ class ZooError(CheckpointError):
 
 class RunFolderError(NaslibOEError, ValueError):
     """A run folder (``compare``, ``search``) that cannot be used as asked: missing, corrupt or unfinished."""
+
+
+class TrainingDivergedError(NaslibOEError, RuntimeError):
+    """A training loss that became NaN or inf; nothing is saved from the diverged weights."""

@@ -5,6 +5,7 @@ all go through these functions, so that a config means the same thing everywhere
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, Sequence
 
 from naslib_oe import zoo
 from naslib_oe.benchmarks import TabularBenchmark, load_benchmark
+from naslib_oe.benchmarks.evaluators import distinct_limit
 from naslib_oe.bo import BOSettings, SearchResult, predictive_performance, run_search
 from naslib_oe.config import OESettings, load_config, oe_settings, run_dir
 from naslib_oe.errors import CheckpointError, ConfigError
@@ -29,7 +31,12 @@ class Setup:
     cfg: dict[str, Any]
     settings: OESettings
     bench: TabularBenchmark
-    data: VAEData
+
+    @functools.cached_property
+    def data(self) -> VAEData:
+        """The VAE's train and test split (:func:`~naslib_oe.training.vae_data`), made on first use:
+        ``search`` needs none, and sampling NB101 cells takes a minute."""
+        return vae_data(self.bench, seed=0, sampled_cells=self.settings.train.sampled_cells)
 
     @property
     def model_path(self) -> str | Path:
@@ -50,7 +57,7 @@ def setup(config: str | Path | None, overrides: list[str] | tuple[str, ...] = ()
     cfg = load_config(config, overrides)
     settings = oe_settings(cfg, source=str(config))
     bench = load_benchmark(cfg["search_space"], settings.data_path)
-    return Setup(cfg, settings, bench, vae_data(bench, seed=0))
+    return Setup(cfg, settings, bench)
 
 
 def train(s: Setup, out: Path | None = None, resume: bool = False, progress: bool = True) -> GraphVAE:
@@ -73,11 +80,13 @@ def load_vae(s: Setup, path: str | Path | None = None) -> GraphVAE:
 
 def evaluate(s: Setup, model: GraphVAE, predictive: bool = True, progress: bool = True) -> dict[str, Any]:
     """D-VAE-protocol VAE metrics and (where the table has accuracies) predictive metrics."""
-    metrics = evaluate_vae(model, s.data.train, s.data.test, seed=s.cfg["seed"], progress=progress, **s.settings.eval)
+    metrics = evaluate_vae(model, s.data.train, s.data.test, seed=s.cfg["seed"], progress=progress,
+                           **asdict(s.settings.eval))
     print(metrics.table())
     out: dict[str, Any] = {"vae": metrics.as_dict()}
     if predictive and s.settings.predictive_seeds > 0:
-        pred = predictive_performance(model, s.data.train, s.data.train_y, s.data.test, s.data.test_y,
+        table = s.data.predictive
+        pred = predictive_performance(model, table.train, table.train_y, table.test, table.test_y,
                                       seeds=s.settings.predictive_seeds, gp=s.settings.bo.gp, progress=progress)
         print(pred.table())
         out["predictive"] = pred.as_dict()
@@ -108,6 +117,10 @@ def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo
     """
     bo = bo or s.settings.bo
     seed = s.cfg["seed"] if seed is None else seed
+    limit = distinct_limit(s.bench, s.settings.evaluator)
+    if limit is not None and bo.budget > limit:
+        raise ConfigError(f"search.oe_dvae.bo.budget {bo.budget} exceeds the {limit} distinct architectures of "
+                          f"{s.bench.name} that the '{s.settings.evaluator}' evaluator answers")
     problem = problem or configured_problem(s, store=out_dir)
     evaluator, quality = problem.evaluator, problem.evaluator_quality
     writable_dir(out_dir)

@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from naslib_oe.benchmarks import EnasBenchmark, Metric, TabularBenchmark
-from naslib_oe.errors import CheckpointError, ConfigError
+from naslib_oe.errors import CheckpointError, ConfigError, TrainingDivergedError
 from naslib_oe.models import GraphVAE, LossTerms, VAEConfig
 from naslib_oe.models.checkpoint import load_plain
 from naslib_oe.spaces import ArchDAG, DAGBatch, SearchSpace
@@ -33,12 +34,22 @@ FINAL_MODEL = "model.safetensors"
 
 #: Named training recipes: the values a recipe sets unless the config gives them explicitly.
 #: ``paper`` is D-VAE's schedule as the paper ran it; ``fast`` reaches the paper's predictive
-#: quality on a 2-core CPU in well under an hour (see the README's ablation table).
+#: quality on a 2-core CPU in well under an hour (see docs/training.md's ablation table).
 RECIPES: dict[str, dict[str, Any]] = {
     "fast": {"epochs": 8, "batch_size": 32, "lr": 1e-3, "schedule": "constant", "warmup_steps": 0,
              "final_lr": 0.0},
     "paper": {"epochs": 300, "batch_size": 32, "lr": 1e-4, "schedule": "plateau", "warmup_steps": 0,
               "final_lr": 0.0, "lr_factor": 0.1, "lr_patience": 10},
+}
+
+#: The model values a recipe sets unless the config's ``model`` section gives them: ``paper`` is
+#: the seed code's DVAE-EMB (its train.py and D-VAE's models.py): training noise scaled by 0.01,
+#: a 3-dimensional operation embedding and D-VAE's own decoder. docs/training.md lists them, and
+#: a test holds the two equal.
+RECIPE_MODELS: dict[str, dict[str, Any]] = {
+    "fast": {},
+    "paper": {"eps_scale": 0.01, "op_embedding_dim": 3, "positions": False, "latent_skip": False, "beta": 0.005,
+              "hidden": 501, "latent": 56, "bidirectional": True, "encoder": "dvae"},
 }
 
 
@@ -62,10 +73,13 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 1   # epochs; the last epoch is always saved
     device: str = "auto"        # auto | cpu | cuda
+    sampled_cells: int = 0      # > 0: train on this many cells drawn by the codec's sampler (seeded), not the table
     amp: bool = False           # bf16 autocast (CUDA only)
     compile: bool = False       # torch.compile the loss (CUDA only)
 
     def __post_init__(self) -> None:
+        if self.sampled_cells < 0:
+            raise ConfigError(f"train.sampled_cells must be >= 0, got {self.sampled_cells}")
         if self.epochs < 1 or self.batch_size < 1 or self.checkpoint_every < 1:
             raise ConfigError(f"train.epochs, batch_size and checkpoint_every must be >= 1 "
                              f"(got {self.epochs}, {self.batch_size}, {self.checkpoint_every})")
@@ -123,6 +137,8 @@ class TrainStep:
     def __call__(self, batch: DAGBatch, generator: torch.Generator) -> LossTerms:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_amp):
             terms = self.loss_fn(batch, self.model.sample_noise(len(batch), generator))
+        if not torch.isfinite(terms.total):  # no step from a NaN loss: the weights stay those of the last good step
+            return terms
         self.optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
         self.optimizer.step()
@@ -164,26 +180,71 @@ def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Genera
 
 @dataclass
 class VAEData:
-    """Train and test architectures (with their accuracies, where the table has them)."""
+    """What a VAE is trained and evaluated on: train and test architectures with their
+    accuracies where the table has them. ``labelled`` is the table's own split for the
+    predictive metrics when the VAE trains on sampled cells instead (then y is empty)."""
 
     train: list[ArchDAG]
     test: list[ArchDAG]
     train_y: list[float]
     test_y: list[float]
+    labelled: "VAEData | None" = None
+
+    @property
+    def predictive(self) -> "VAEData":
+        """The split with accuracies behind the predictive metrics."""
+        return self.labelled or self
 
 
-def vae_data(bench: TabularBenchmark, seed: int = 0, metric: Metric = Metric.VAL_ACCURACY) -> VAEData:
-    """The VAE's data for a table: D-VAE's split on ENAS; elsewhere a seeded 90/10 split."""
+#: held-out sampled cells (reconstruction, validity, novelty) beside ``train.sampled_cells``
+SAMPLED_TEST_CELLS = 2000
+
+
+def vae_data(bench: TabularBenchmark, seed: int = 0, metric: Metric = Metric.VAL_ACCURACY,
+             sampled_cells: int = 0) -> VAEData:
+    """The VAE's data for a table: D-VAE's split on ENAS; elsewhere a seeded 90/10 split.
+
+    With ``sampled_cells`` > 0 the VAE trains on that many draws of the space's own sampler
+    (seeded; repeats kept; no accuracy is used) and is tested on :data:`SAMPLED_TEST_CELLS`
+    distinct cells that no training draw reached: NB101's 423k cells are not all in a table here. The table's split stays the
+    :attr:`VAEData.labelled` one, for the predictive metrics."""
     if isinstance(bench, EnasBenchmark):
         train, test = bench.dvae_split(seed=seed)
-        return VAEData([r.dag for r in train], [r.dag for r in test], [r.accuracy for r in train],
-                       [r.accuracy for r in test])
-    rows = list(range(len(bench)))
-    random.Random(seed).shuffle(rows)
-    cut = int(0.9 * len(rows))
-    y = bench.column(metric)
-    return VAEData([bench.dags[i] for i in rows[:cut]], [bench.dags[i] for i in rows[cut:]],
-                   [float(y[i]) for i in rows[:cut]], [float(y[i]) for i in rows[cut:]])
+        table = VAEData([r.dag for r in train], [r.dag for r in test], [r.accuracy for r in train],
+                        [r.accuracy for r in test])
+    else:
+        rows = list(range(len(bench)))
+        random.Random(seed).shuffle(rows)
+        cut = int(0.9 * len(rows))
+        y = bench.column(metric)
+        table = VAEData([bench.dags[i] for i in rows[:cut]], [bench.dags[i] for i in rows[cut:]],
+                        [float(y[i]) for i in rows[:cut]], [float(y[i]) for i in rows[cut:]])
+    if not sampled_cells:
+        return table
+    space, rng = bench.space, np.random.default_rng(seed)
+    # draws of the codec's own sampler, repeats kept: NB101's recipe reaches few cells often (317k
+    # draws give 29k distinct cells), so insisting on 100k distinct ones would never end
+    train = space.sample_many(sampled_cells, rng, unique=False)
+    seen = {space.hash(d) for d in train}
+    test: list[ArchDAG] = []
+    while len(test) < SAMPLED_TEST_CELLS:  # held out: cells the training draws never reached
+        dag = space.sample(rng)
+        if (h := space.hash(dag)) not in seen:
+            seen.add(h)
+            test.append(dag)
+    return VAEData(train, test, [], [], labelled=table)
+
+
+def _diverged(epoch: int, step: int, terms: LossTerms, optimizer: torch.optim.Optimizer,
+              state_path: Path | None) -> None:
+    """Raise :class:`TrainingDivergedError` naming where, which term and what to try."""
+    which = [name for name, value in zip(("recon", "kl"), terms[1:]) if not torch.isfinite(value)] or ["total"]
+    kept = (f"the last good training state {state_path} is kept; --resume continues from it"
+            if state_path is not None and state_path.is_file() else "no model file was written")
+    raise TrainingDivergedError(
+        f"training diverged at epoch {epoch + 1}, step {step + 1}: the {'/'.join(which)} loss is "
+        f"{terms.total.item()} (lr {optimizer.param_groups[0]['lr']:.3g}); {kept}. Try a lower train.lr, "
+        f"a warm-up (train.warmup_steps) or a smaller model.beta")
 
 
 def _save_state(path: Path, model: GraphVAE, optimizer, scheduler, epoch: int, history: list, config: TrainConfig) -> None:
@@ -256,12 +317,13 @@ def train_vae(
         if state_path is None or not state_path.is_file():
             raise CheckpointError(f"--resume: no training state at {state_path}; start without --resume")
         state = load_train_state(state_path, device)
-        saved = {k: v for k, v in state["train_config"].items() if k != "epochs"}
+        # a key the saved state lacks was added later: it trained with that key's default
+        saved = {k: v for k, v in {**asdict(TrainConfig()), **state["train_config"]}.items() if k != "epochs"}
         mine = {k: v for k, v in asdict(config).items() if k != "epochs"}
         if saved != mine:
             diff = {k: (saved.get(k), mine.get(k)) for k in mine if saved.get(k) != mine.get(k)}
             raise CheckpointError(f"{state_path}: cannot resume with different settings (saved, now): {diff}")
-        if state["model"]["config"] != asdict(model.config):
+        if {**asdict(VAEConfig()), **state["model"]["config"]} != asdict(model.config):
             raise CheckpointError(f"{state_path}: was written by a model with settings {state['model']['config']}, "
                                   f"not {asdict(model.config)}; resume with the same model settings")
         model.load_state_dict(state["model"]["state_dict"])
@@ -279,6 +341,8 @@ def train_vae(
         for step, i in enumerate(bar):
             batch = data[order[i:i + config.batch_size]]
             terms = train_step(batch, gen)
+            if not torch.isfinite(terms.total):  # stop before a NaN step reaches a checkpoint or model file
+                _diverged(epoch, step, terms, optimizer, state_path)
             if per_batch:
                 scheduler.step()
             sums += torch.stack([t.detach().float() for t in terms])

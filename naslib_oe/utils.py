@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import tempfile
 import types
 import typing
 from dataclasses import fields
@@ -16,7 +18,7 @@ from naslib_oe.errors import ConfigError, RunFolderError
 T = TypeVar("T")
 
 
-def _coerce(value: Any, annotation: Any, key: str) -> Any:
+def coerce(value: Any, annotation: Any, key: str) -> Any:
     """``value`` as the field's declared scalar type, or a ``ValueError`` naming ``key``.
 
     YAML 1.1 reads ``1e-3`` as a string, so numeric strings are accepted for float fields;
@@ -30,9 +32,12 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
         if isinstance(value, bool):
             raise ConfigError(f"{key} must be a number, got {value!r}")
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{key} must be a number, got {value!r}") from None
+        if not math.isfinite(number):  # .inf or .nan would train (or search) into NaN weights
+            raise ConfigError(f"{key} must be a finite number, got {value!r}")
+        return number
     if int in options:
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
             raise ConfigError(f"{key} must be a whole number, got {value!r}")
@@ -55,7 +60,7 @@ def dataclass_from_dict(cls: type[T], values: dict[str, Any], what: str) -> T:
     if unknown:
         raise ConfigError(f"unknown {what} {sorted(unknown)}; known: {sorted(known)}")
     hints = typing.get_type_hints(cls)
-    return cls(**{k: _coerce(v, hints[k], k) for k, v in values.items()})
+    return cls(**{k: coerce(v, hints[k], k) for k, v in values.items()})
 
 
 def sha256_of(path: Path) -> str:
@@ -71,12 +76,30 @@ def writable_dir(path: str | Path) -> Path:
     """``path`` as a folder this process can write into, created if needed, checked before any
     work; :class:`~naslib_oe.errors.RunFolderError` names the folder otherwise."""
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RunFolderError(f"the output folder {path} is a file; pass a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise RunFolderError(f"cannot create the output folder {path}: {err.strerror or err}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise RunFolderError(f"the output folder {path} is not writable; pass another --out")
+    try:  # a real write: permission bits say nothing to root, nor about a read-only mount
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        raise RunFolderError(f"the output folder {path} is not writable ({err.strerror or err}); "
+                             f"pass another --out") from None
+    return path
+
+
+def writable_file(path: str | Path) -> Path:
+    """``path`` as a file this process can (over)write, its folder created if needed, checked
+    before the work whose result goes there; :class:`~naslib_oe.errors.RunFolderError` otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        raise RunFolderError(f"{path} is a folder; give a file path")
+    writable_dir(path.parent)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise RunFolderError(f"{path} exists and is not writable; pass another --out")
     return path
 
 

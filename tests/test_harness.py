@@ -1,5 +1,6 @@
 """The evaluation harness: logs, resume after kill -9, experiment isolation, aggregates, CLI."""
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -90,7 +91,11 @@ def test_markdown_table_hand_made():
                    Found(0, TrajectoryRecord(2, "arch-a", 2.0, 91.0, 2.0, 91.0, 1.0, False, 0.0))])
     table = markdown_table(run, [curve], budgets=(1, 3, 25))
     assert "| x | 2 | 90.00 ± 0.00 | 93.00 ± 1.00 | 2.5 of 3 | 0.75 |" in table  # s.e. = std(ddof=1)/sqrt(2) = 1
-    assert "25 queries" not in table and "GP prior: none: no training split." in table
+    assert "25 queries" not in table and "GP prior" not in table  # oe_dvae is not in this run
+    oe = dataclasses.replace(curve, optimizer="oe_dvae")
+    with_notes = markdown_table({**run, "data_notes": ["T: 2 repeated architectures in f were merged"]}, [oe])
+    assert "oe_dvae's GP prior: none: no training split." in with_notes
+    assert with_notes.rstrip().endswith("Data: T: 2 repeated architectures in f were merged.")
     table = markdown_table({**run, "budget": 2}, [curve], budgets=(1, 25))  # a budget off the report list
     assert "| optimizer | seeds | 1 queries | 2 queries | distinct architectures | minutes per trial |" in table
     assert "| x | 2 | 90.00 ± 0.00 | 91.00 ± 0.00 |" in table
@@ -99,13 +104,27 @@ def test_markdown_table_hand_made():
 
 
 def test_crashed_trial_is_reported_and_others_finish(cfg_file, tmp_path, monkeypatch):
+    from naslib_oe.errors import CheckpointError
+    from naslib_oe.optimizers import OEDVAE
+
     cfg = load_config(cfg_file)
-    # an oe_dvae checkpoint that does not exist: that trial fails, the baseline still runs
-    cfg["search"]["oe_dvae"]["checkpoint"] = str(tmp_path / "missing.pt")
+    # an oe_dvae checkpoint that does not exist is found before any trial, and nothing is written
+    missing = {**cfg, "search": {**cfg["search"], "oe_dvae": {**cfg["search"]["oe_dvae"],
+                                                             "checkpoint": str(tmp_path / "missing.pt")}}}
+    with pytest.raises(CheckpointError, match="missing.pt: no such model file"):
+        compare(missing, ["oe_dvae", "rs"], seeds=1, budget=6, run_dir=tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "run.json").exists()
+
+    def vae_gone(self):
+        raise RuntimeError("the VAE went away\nmore detail")
+
+    # a trial that fails at run time: that trial fails, the baseline still runs
+    monkeypatch.setattr(OEDVAE, "on_problem", vae_gone)
     result = compare(cfg, ["oe_dvae", "rs"], seeds=1, budget=6, run_dir=tmp_path / "run", progress=False)
     statuses = {o.optimizer: o.status for o in result.outcomes}
     assert statuses == {"oe_dvae": "failed", "rs": "done"}
-    assert "missing.pt" in result.failed[0].error and "Traceback" in result.failed[0].error
+    assert result.failed[0].message == "RuntimeError: the VAE went away"
+    assert "Traceback" in result.failed[0].error and "more detail" in result.failed[0].error
     assert (tmp_path / "run" / "trials" / "oe_dvae" / "seed0.error").is_file()
     _, curves = load_run(tmp_path / "run")
     assert [c.optimizer for c in curves] == ["rs"]

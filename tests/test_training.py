@@ -1,15 +1,17 @@
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from naslib_oe.cli import main
+from naslib_oe.config import oe_settings
 from naslib_oe.metrics import evaluate_vae, exact_matches, novelty, uniqueness, validity
 from naslib_oe.models import GraphVAE, VAEConfig
 from naslib_oe.spaces import ArchDAG, EnasSpace, NB201Space
-from naslib_oe.errors import CheckpointError
+from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.training import FINAL_MODEL, TRAIN_STATE, TrainConfig, TrainStep, make_scheduler, train_vae, vae_data
 
 TINY = VAEConfig(hidden=32, latent=8, op_embedding_dim=4)
@@ -169,3 +171,51 @@ def test_evaluate_protocol_and_cli(tmp_path, capsys):
     assert main(["evaluate", "--config", str(cfg), "--set", "search.oe_dvae.model.op_embedding=onehot"]) == 2
     assert main(["train", "--config", str(cfg), "--set", "search.oe_dvae.model.hiden=3"]) == 2
     assert main(["train", "--config", str(tmp_path / "missing.yaml")]) == 2
+
+
+def _paper_table() -> dict[str, str]:
+    """docs/training.md's table of the paper recipe: ``{"model.eps_scale": "0.01", ...}``."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "training.md").read_text()
+    section = text.split("### The paper's training, exactly")[1].split("\n\n")[2]
+    rows = [line.split("|")[1:3] for line in section.splitlines()[2:]]
+    return {key.strip().strip("`"): value.strip() for key, value in rows}
+
+
+def test_the_paper_recipe_sets_the_values_of_the_docs_table():
+    import importlib.util
+
+    import yaml
+
+    from naslib_oe import pipeline
+
+    table = _paper_table()
+    assert len(table) == 15
+    spec = importlib.util.spec_from_file_location("run_enas", Path(__file__).resolve().parents[1] / "examples" / "run_enas.py")
+    run_enas = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_enas)
+    from_recipe = oe_settings({"search": {"oe_dvae": {"train": {"recipe": "paper"}}}})
+    from_example = pipeline.setup(run_enas.CONFIG, run_enas.MODES["paper"]).settings  # over configs/enas.yaml
+    for settings in (from_recipe, from_example):
+        for key, documented in table.items():
+            section, name = key.split(".")
+            actual = getattr(getattr(settings, section), name)
+            assert actual == yaml.safe_load(documented.replace("1e-4", "1.0e-4")), (key, actual, documented)
+
+
+def test_eps_scale_zero_trains_on_mu_and_scales_the_noise():
+    space = EnasSpace()
+    dags = space.sample_many(6, np.random.default_rng(0))
+    batch = space.collate(dags)
+    torch.manual_seed(0)
+    model = GraphVAE(space, VAEConfig(hidden=16, latent=4, eps_scale=0.0))
+    noise = model.sample_noise(len(dags), torch.Generator().manual_seed(1))
+    assert torch.equal(noise, torch.zeros_like(noise))
+    mu, logvar = model.encode(batch)
+    at_mu = -sum(model.decoder.log_likelihood(mu, batch)).sum()
+    assert torch.allclose(model.loss(batch, torch.Generator().manual_seed(1)).recon, at_mu)
+    scaled = GraphVAE(space, VAEConfig(hidden=16, latent=4, eps_scale=0.01))
+    full = GraphVAE(space, VAEConfig(hidden=16, latent=4))
+    assert torch.allclose(scaled.sample_noise(3, torch.Generator().manual_seed(2)),
+                          0.01 * full.sample_noise(3, torch.Generator().manual_seed(2)))
+    with pytest.raises(ConfigError, match="eps_scale must be >= 0"):
+        VAEConfig(eps_scale=-1.0)

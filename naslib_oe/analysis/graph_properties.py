@@ -38,14 +38,29 @@ class Correlation:
     n: int
 
 
+def _paired(values: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (property, accuracy) pairs where both are known: NB201 has cells without an accuracy."""
+    keep = np.isfinite(values) & np.isfinite(acc)
+    return values[keep], acc[keep]
+
+
+def _varies(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether a correlation and a fitted line are defined: two points and spread on both axes."""
+    return len(x) >= 2 and np.ptp(x) > 0 and np.ptp(y) > 0
+
+
 def property_correlations(props: dict[str, np.ndarray], accuracy: Sequence[float]) -> dict[str, Correlation]:
-    """Pearson r (and its two-sided p-value) of each property with ``accuracy``, NaNs left out."""
+    """Pearson r (and its two-sided p-value) of each property with ``accuracy``, pairs with a NaN
+    left out; r and p are NaN where either side is constant."""
     acc = np.asarray(accuracy, dtype=float)
     out = {}
     for name, values in props.items():
-        keep = ~np.isnan(values) & ~np.isnan(acc)
-        result = pearsonr(values[keep], acc[keep])
-        out[name] = Correlation(float(result.statistic), float(result.pvalue), int(keep.sum()))
+        x, y = _paired(values, acc)
+        if not _varies(x, y):
+            out[name] = Correlation(float("nan"), float("nan"), len(x))
+            continue
+        result = pearsonr(x, y)
+        out[name] = Correlation(float(result.statistic), float(result.pvalue), len(x))
     return out
 
 
@@ -57,12 +72,15 @@ def plot_properties(props: dict[str, np.ndarray], accuracy: Sequence[float], pat
     fig = Figure(figsize=(5.2 * len(props), 4.2))
     axes = fig.subplots(1, len(props), squeeze=False)
     for ax, (name, values) in zip(axes[0], props.items()):
-        keep = ~np.isnan(values)
-        hb = ax.hexbin(values[keep], acc[keep], gridsize=30, cmap="viridis", mincnt=1)
-        fit = np.polyfit(values[keep], acc[keep], 1)
-        xs = np.linspace(values[keep].min(), values[keep].max(), 50)
+        x, y = _paired(values, acc)
+        hb = ax.hexbin(x, y, gridsize=30, cmap="viridis", mincnt=1)
         c = corr[name]
-        ax.plot(xs, np.polyval(fit, xs), color="crimson", label=f"Pearson r = {c.r:.3f} (p = {c.p:.1e}, n = {c.n})")
+        if _varies(x, y):
+            xs = np.linspace(x.min(), x.max(), 50)
+            ax.plot(xs, np.polyval(np.polyfit(x, y, 1), xs), color="crimson",
+                    label=f"Pearson r = {c.r:.3f} (p = {c.p:.1e}, n = {c.n})")
+        else:
+            ax.plot([], [], " ", label=f"no correlation: constant values (n = {c.n})")
         ax.set(xlabel=PROPERTIES.get(name, name), ylabel="accuracy (%)")
         ax.legend(loc="lower right", fontsize=8)
         fig.colorbar(hb, ax=ax, label="architectures")

@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -15,7 +14,11 @@ from naslib_oe.analysis.draw import save_dags_png
 from naslib_oe.analysis.graph_properties import PROPERTIES, graph_properties, plot_properties, property_correlations
 from naslib_oe.analysis.latent import interpolate, latent_map, plot_embeddings, plot_latent_maps, smoothness
 from naslib_oe.benchmarks import Metric
-from naslib_oe.errors import RunFolderError
+from naslib_oe.errors import ConfigError, RunFolderError
+from naslib_oe.utils import read_jsonl, writable_dir
+
+#: the fewest table architectures a latent map and a nearest-neighbour smoothness are drawn from
+MIN_POINTS = 10
 
 
 def model_label(model) -> str:
@@ -25,11 +28,11 @@ def model_label(model) -> str:
 
 def best_from_run(run_dir: Path, top: int = 3) -> list[dict]:
     """The ``top`` queries by validation accuracy over every trajectory log under ``run_dir``."""
+    if not run_dir.is_dir():
+        raise RunFolderError(f"--run {run_dir}: no such run folder")
     records = []
     for log in sorted(run_dir.rglob("*.jsonl")):
-        for line in log.read_text().splitlines():
-            if line.strip():
-                records.append({**json.loads(line), "log": str(log.relative_to(run_dir))})
+        records += [{**r, "log": str(log.relative_to(run_dir))} for r in read_jsonl(log) if "val_acc" in r]
     if not records:
         raise RunFolderError(f"{run_dir}: no trajectory logs (*.jsonl) to take the best architectures from")
     return sorted(records, key=lambda r: -r["val_acc"])[:top]
@@ -38,14 +41,17 @@ def best_from_run(run_dir: Path, top: int = 3) -> list[dict]:
 def analyze(config: str | Path, checkpoints: Sequence[str | Path], out: str | Path, run_dir: str | Path | None = None,
             overrides: Sequence[str] = (), n_points: int = 2000, seed: int = 0) -> Path:
     """Write the figures and ``report.md`` into ``out``; returns the report's path."""
+    if n_points < MIN_POINTS:
+        raise ConfigError(f"analyze: --points must be at least {MIN_POINTS} (a t-SNE map needs them), got {n_points}")
     s = pipeline.setup(config, list(overrides))
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_dir(out)
+    top = best_from_run(Path(run_dir)) if run_dir is not None else None  # a bad --run fails before the work
+    models = [pipeline.load_vae(s, c) for c in checkpoints]
     bench, space = s.bench, s.bench.space
     acc_all = bench.column(Metric.VAL_ACCURACY, s.cfg.get("dataset"))
-    rows = np.random.default_rng(seed).choice(len(bench), min(n_points, len(bench)), replace=False)
+    known = np.flatnonzero(np.isfinite(acc_all))  # cells without a value cannot colour a map
+    rows = np.random.default_rng(seed).choice(known, min(n_points, len(known)), replace=False)
     dags, acc = [bench.dags[i] for i in rows], acc_all[rows]
-    models = [pipeline.load_vae(s, c) for c in checkpoints]
     lines = [f"# Analysis: {space.name} ({bench.name})", "",
              f"Checkpoints: {', '.join(f'`{c}`' for c in checkpoints)}. Accuracy: validation, in %.", ""]
 
@@ -75,7 +81,11 @@ def analyze(config: str | Path, checkpoints: Sequence[str | Path], out: str | Pa
     corr = property_correlations(props, acc_all)
     lines += ["## Graph properties vs accuracy", "", f"Every architecture of the table ({len(bench)}), as an "
               "undirected graph.", "", "| property | Pearson r | p-value | n |", "|---|---|---|---|"]
-    lines += [f"| {PROPERTIES[k]} | {c.r:.3f} | {c.p:.2g} | {c.n} |" for k, c in corr.items()]
+    lines += [f"| {PROPERTIES[k]} | {c.r:.3f} | {c.p:.2g} | {c.n} |" if np.isfinite(c.r) else
+              f"| {PROPERTIES[k]} | – (the same for every architecture) | – | {c.n} |" for k, c in corr.items()]
+    if not any(np.isfinite(c.r) for c in corr.values()):
+        lines += ["", f"Every {space.name} architecture has the same graph as an undirected graph (the operations "
+                      "differ, not the wiring), so these properties cannot explain its accuracy."]
     lines += ["", "![graph properties](graph_properties.png)", ""]
 
     worst, best = dags[int(np.argmin(acc))], dags[int(np.argmax(acc))]
@@ -88,8 +98,7 @@ def analyze(config: str | Path, checkpoints: Sequence[str | Path], out: str | Pa
     lines += ["## Interpolation", "", f"Argmax decodes on the line from the worst ({acc.min():.2f} %) to the best "
               f"({acc.max():.2f} %) sampled architecture.", "", "![interpolation](interpolation.png)", ""]
 
-    if run_dir is not None:
-        top = best_from_run(Path(run_dir))
+    if top is not None:
         save_dags_png([space.from_string(r["arch"]) for r in top], space,
                       [f"{r['val_acc']:.2f} % val" + (" (surrogate)" if r.get("surrogate") else "") + f" — {r['log']}"
                        for r in top], out / "best_architectures.png", suptitle=f"best of {run_dir}")

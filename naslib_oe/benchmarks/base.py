@@ -10,7 +10,6 @@ or a metric the table lacks raises; it never returns a made-up number.
 """
 from __future__ import annotations
 
-import warnings
 from enum import Enum
 from typing import Iterable, Mapping, Sequence
 
@@ -93,8 +92,9 @@ class TabularBenchmark:
         hashes: ``space.hash`` of each row when the source already has them (NB101's md5
             keys), to save recomputing them.
 
-    Rows whose architectures hash alike are merged by averaging, with a warning that says
-    how many were merged (ENAS's table repeats 5 architectures with equal accuracies).
+    Rows whose architectures hash alike are merged by averaging; :attr:`notes` says how many
+    were merged (ENAS's table repeats 5 architectures with equal accuracies). Such facts about
+    the data are shown by ``naslib-oe data`` and in run summaries, not warned on every load.
     """
 
     def __init__(
@@ -122,9 +122,9 @@ class TabularBenchmark:
             row_of[i] = unique_of[h]
         self._index = unique_of
         n_merged = len(dags) - len(self.dags)
-        if n_merged:
-            warnings.warn(f"{name}: {n_merged} repeated architectures in {source} were merged "
-                          f"(their values averaged)", stacklevel=2)
+        #: facts about the data a user should know once (repeats merged), one sentence each
+        self.notes: list[str] = [f"{name}: {n_merged} repeated architectures in {source} were merged "
+                                 f"(their values averaged)"] if n_merged else []
         self._columns: dict[ColumnKey, np.ndarray] = {}
         for key, values in columns.items():
             values = np.asarray(values, dtype=np.float64)

@@ -106,6 +106,12 @@ class SurrogateEvaluator(TableEvaluator):
         return f"SurrogateEvaluator({self.bench.name}, {self.dataset}, {type(self.predictor).__name__})"
 
 
+def distinct_limit(bench: TabularBenchmark, kind: str = "table") -> int | None:
+    """The most distinct architectures a search can query with evaluator ``kind``: the table's
+    size for ``table``; None (no limit) for ``surrogate``, which answers any valid architecture."""
+    return len(bench) if kind == "table" else None
+
+
 def make_evaluator(bench: TabularBenchmark, kind: str = "table", dataset: str | None = None,
                    seed: int = 0, store: str | Path | None = None) -> tuple[TableEvaluator, object | None]:
     """``table`` or ``surrogate`` evaluator over ``bench``, and the surrogate's held-out quality

@@ -56,7 +56,8 @@ class NB201Benchmark(TabularBenchmark):
         space = NB201Space()
         super().__init__(space, [space.to_dag(s) for s in arch_strs], columns, name="NAS-Bench-201", source=source, default_dataset="cifar10")
         self.nb201_index = np.asarray(nb201_index if nb201_index is not None else [-1] * len(self), dtype=np.int64)
-        self.notes = notes
+        if notes:  # how this source defines its metrics, beside the base class's facts (merged repeats)
+            self.notes.append(f"{self.name} ({Path(source).name}): {notes.rstrip('.')}")
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "NB201Benchmark":

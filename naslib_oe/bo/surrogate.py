@@ -25,7 +25,7 @@ from typing import Iterator, Literal
 
 import torch
 from botorch.exceptions.errors import ModelFittingError
-from botorch.exceptions.warnings import UserInputWarning
+from botorch.exceptions.warnings import OptimizationWarning, UserInputWarning
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP, SingleTaskVariationalGP
 from botorch.models.model import Model
@@ -88,8 +88,13 @@ KERNELS = {"ard": lambda dim: ScaleKernel(RBFKernel(ard_num_dims=dim)),
 def _fit_exact(x: torch.Tensor, y: torch.Tensor, settings: GPSettings) -> Model:
     model = SingleTaskGP(x, y, covar_module=KERNELS[settings.kernel](x.shape[-1]), input_transform=Normalize(d=x.shape[-1]),
                          outcome_transform=Standardize(m=1))
-    fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model),
-                     optimizer_kwargs={"options": {"maxiter": settings.max_iter}})
+    with warnings.catch_warnings():
+        # BoTorch re-emits each attempt's L-BFGS stop on a failed line search ("ABNORMAL") and retries
+        # from new priors; failing every attempt raises ModelFittingError, which fit_gp retries with more
+        # jitter. The notice itself tells the user nothing more
+        warnings.filterwarnings("ignore", message=".*ABNORMAL", category=OptimizationWarning)
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model),
+                         optimizer_kwargs={"options": {"maxiter": settings.max_iter}})
     return model
 
 

@@ -112,8 +112,10 @@ def markdown_table(run: dict, curves: list[Curve], budgets: tuple[int, ...] = RE
         lines.append(f"| {c.optimizer} | {len(c.seeds)} | " + " | ".join(f"{mean[b - 1]:.2f} ± {se[b - 1]:.2f}"
                                                                          for b in budgets)
                      + f" | {c.distinct.mean():.1f} of {run['budget']} | {c.minutes.mean():.2f} |")
-    if "prior" in run:
+    if "prior" in run and any(c.optimizer == "oe_dvae" for c in curves):
         lines += ["", f"oe_dvae's GP prior: {run['prior']}."]
+    if run.get("data_notes"):  # said once here, not warned on every load of the table
+        lines += [""] + [f"Data: {note}." for note in run["data_notes"]]
     return "\n".join(lines) + "\n"
 
 

@@ -35,10 +35,12 @@ from tqdm.auto import tqdm
 
 from naslib_oe import naslib_compat
 from naslib_oe.benchmarks import Metric, MetricNotAvailable, TabularBenchmark, load_benchmark
+from naslib_oe.benchmarks.evaluators import distinct_limit
 from naslib_oe.config import ConfigError, oe_settings
 from naslib_oe.errors import RunFolderError
 from naslib_oe.harness.lock import locked_run_dir
 from naslib_oe.harness.runfile import RUN_FILE, read_run_file
+from naslib_oe.models.checkpoint import check_model_file
 from naslib_oe.harness.trajectory import TrajectoryRecord, TrajectoryWriter, read_trajectory, trial_paths
 from naslib_oe.optimizers import build_optimizer, check_available
 from naslib_oe.problem import Problem, build_problem, problem_prior
@@ -67,6 +69,7 @@ class TrialOutcome:
     status: str                  # done | skipped | failed
     queries: int = 0
     error: str | None = None     # the traceback of a failed trial
+    message: str | None = None   # a failed trial's error, in one line: its type and its own message
 
 
 @dataclass
@@ -99,8 +102,10 @@ def run_trial(spec: TrialSpec) -> TrialOutcome:
     """Run (or resume) one trial; exceptions come back as a ``failed`` outcome."""
     try:
         return _run_trial(spec)
-    except Exception:  # a crashed trial must not stop the others
-        return TrialOutcome(spec.optimizer, spec.seed, "failed", error=traceback.format_exc())
+    except Exception as err:  # a crashed trial must not stop the others
+        first = (str(err).strip().splitlines() or [""])[0]
+        return TrialOutcome(spec.optimizer, spec.seed, "failed", error=traceback.format_exc(),
+                            message=f"{type(err).__name__}: {first}" if first else type(err).__name__)
 
 
 def _run_trial(spec: TrialSpec) -> TrialOutcome:
@@ -175,6 +180,7 @@ def prepare_run_dir(run_dir: Path, cfg: dict[str, Any], budget: int, bench: Tabu
     run_dir.mkdir(parents=True, exist_ok=True)
     prior_note = problem_prior(bench, oe_settings(cfg).bo.use_prior)[1]
     stored = {**experiment, "optimum": optimum, "optimum_metric": metric, "benchmark": repr(bench), "prior": prior_note,
+              "data_notes": bench.notes,
               "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     path.write_text(json.dumps(stored, indent=2, default=str))
     return stored
@@ -183,7 +189,11 @@ def prepare_run_dir(run_dir: Path, cfg: dict[str, Any], budget: int, bench: Tabu
 def _die_with_parent(parent: int) -> None:
     """Pool-worker initializer: a worker must not outlive its ``compare``, even one killed with
     ``kill -9``, or it keeps writing into a run folder whose lock is gone. Linux's
-    ``PR_SET_PDEATHSIG`` has the kernel kill it; elsewhere workers end with the pool."""
+    ``PR_SET_PDEATHSIG`` has the kernel kill it; elsewhere workers end with the pool.
+
+    Ctrl-C reaches every process of the terminal's group: workers ignore it, and the parent
+    stops them (:func:`_stop_workers`), so one line is printed instead of one traceback each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
@@ -213,13 +223,28 @@ def _execute(specs: Sequence[TrialSpec], workers: int, backend: str, ray_address
             for spec in specs:
                 collect(run_trial(spec))
         else:  # spawn: forked workers would inherit torch's thread pools
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                     initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                       initializer=_die_with_parent, initargs=(os.getpid(),))
+            try:
                 for future in as_completed([pool.submit(run_trial, spec) for spec in specs]):
                     collect(future.result())
+            except BaseException:  # Ctrl-C: no worker may go on writing after this process has stopped
+                _stop_workers(pool)
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         bar.close()
     return outcomes
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes now; ``shutdown`` alone would wait for their running trials.
+    A trial cut this way resumes from its log (a line cut short is repaired)."""
+    for process in list((pool._processes or {}).values()):  # the executor has no public handle on them
+        process.kill()
+    for process in list((pool._processes or {}).values()):
+        process.join(timeout=10)
 
 
 def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequence[int], budget: int,
@@ -244,9 +269,29 @@ def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequenc
                                ray_address, resume, progress, plugins)
 
 
+def preflight(cfg: dict[str, Any], settings, optimizers: Sequence[str], seeds: Sequence[int], budget: int,
+              run_dir: Path, resume: bool, bench: TabularBenchmark) -> None:
+    """Every check that can be made before a trial starts (and before ``run.json`` is written):
+    the model file and its space, the budget against the architectures the evaluator answers,
+    and, on resume, that every trial log reads. Raises the error a trial would otherwise hit."""
+    if "oe_dvae" in optimizers and settings.checkpoint:
+        check_model_file(settings.checkpoint, bench.space.name, what="search.oe_dvae.checkpoint")
+    limit = distinct_limit(bench, settings.evaluator)
+    if limit is not None and budget > limit:
+        raise ConfigError(f"--budget {budget} exceeds the {limit} distinct architectures of {bench.name} that the "
+                          f"'{settings.evaluator}' evaluator answers; give a budget <= {limit}")
+    if resume:
+        for optimizer in optimizers:
+            for seed in seeds:
+                log, done = trial_paths(run_dir, optimizer, seed)
+                if log.is_file():
+                    read_trajectory(log)  # a corrupt line names the file and line; a cut last line is repaired later
+
+
 def _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, workers, backend, ray_address, resume,
                     progress, plugins) -> CompareResult:
     bench = _benchmark(cfg["search_space"], settings.data_path)  # shared with inline trials
+    preflight(cfg, settings, optimizers, seed_list, budget, run_dir, resume, bench)
     prepare_run_dir(run_dir, cfg, budget, bench)
     quality = run_problem(run_dir, cfg).evaluator_quality  # fits a surrogate once, before any trial
     if quality is not None:

@@ -89,3 +89,16 @@ def read_checkpoint(checkpoint: str | os.PathLike) -> dict[str, Any]:
     if missing:
         raise CheckpointError(f"{path}: not a naslib_oe GraphVAE checkpoint (missing {missing})")
     return ckpt
+
+
+def check_model_file(checkpoint: str | os.PathLike, space: str, what: str = "checkpoint") -> None:
+    """Raise a :class:`CheckpointError` unless ``checkpoint`` (a path or ``zoo:<name>``) is a
+    readable GraphVAE model of the ``space`` search space: the check an entry point makes
+    before any work, so that a wrong model is found before a trial starts, not inside it."""
+    try:
+        ckpt = read_checkpoint(checkpoint)
+    except CheckpointError as err:
+        raise CheckpointError(f"{what} {checkpoint}: {err}") from None
+    if ckpt["space"] != space:
+        raise CheckpointError(f"{what} {checkpoint}: the model was trained on the {ckpt['space']} space, not on "
+                              f"{space}; train one for {space} or use a matching zoo model")

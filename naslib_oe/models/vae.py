@@ -28,25 +28,29 @@ from naslib_oe.utils import dataclass_from_dict
 class VAEConfig:
     """Model settings (``search.oe_dvae`` in a config file). Defaults are the paper's."""
 
-    encoder: str = "dvae"          # dvae | gcn
+    encoder: str = "dvae"          # dvae | dagnn | gcn
     op_embedding: str = "learned"  # learned (DVAE-EMB) | onehot (D-VAE)
     op_embedding_dim: int = 8
     hidden: int = 501
     latent: int = 56
     bidirectional: bool = True
     gcn_layers: int = 3
+    dagnn_layers: int = 2          # encoder dagnn: layers per direction (DAGNN's default)
     beta: float = 0.005
     logvar_init: float = 0.0       # initial bias of the posterior log-variance (0: D-VAE's default init)
     positions: bool = False        # decoder: learned position vectors in its type and edge MLPs (NB201 needs them; D-VAE: off)
     latent_skip: bool = False      # decoder: z feeds its type and edge MLPs directly, not only through the GRU chain (D-VAE: off)
+    eps_scale: float = 1.0         # training noise: z = mu + eps_scale * eps * sigma (D-VAE's code: 0.01); evaluation embeds mu
 
     def __post_init__(self) -> None:
         if self.op_embedding not in ("learned", "onehot"):
             raise ConfigError(f"op_embedding must be 'learned' or 'onehot', got {self.op_embedding!r}")
-        if self.op_embedding_dim < 1 or self.hidden < 1 or self.latent < 1:
+        if self.op_embedding_dim < 1 or self.hidden < 1 or self.latent < 1 or self.gcn_layers < 1 or self.dagnn_layers < 1:
             raise ConfigError(f"sizes must be positive: {self}")
         if self.beta < 0:
             raise ConfigError(f"beta must be >= 0, got {self.beta}")
+        if self.eps_scale < 0:
+            raise ConfigError(f"eps_scale must be >= 0, got {self.eps_scale}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "VAEConfig":
@@ -75,7 +79,7 @@ class GraphVAE(nn.Module):
         self.embedding = OperationEmbedding(space.num_ops, cfg.op_embedding_dim, learned=cfg.op_embedding == "learned")
         self.encoder = build_encoder(cfg.encoder, input_dim=self.embedding.dim, hidden=cfg.hidden,
                                      max_nodes=space.max_nodes, bidirectional=cfg.bidirectional,
-                                     gcn_layers=cfg.gcn_layers)
+                                     gcn_layers=cfg.gcn_layers, dagnn_layers=cfg.dagnn_layers)
         self.to_mu = nn.Linear(cfg.hidden, cfg.latent)
         self.to_logvar = nn.Linear(cfg.hidden, cfg.latent)
         if cfg.logvar_init:
@@ -96,9 +100,11 @@ class GraphVAE(nn.Module):
         return self.to_mu(h), self.to_logvar(h)
 
     def sample_noise(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``[batch_size, latent]`` standard normal noise for the reparameterisation."""
-        return torch.randn(batch_size, self.config.latent, generator=generator, device=self.device,
-                           dtype=self.to_mu.weight.dtype)
+        """``[batch_size, latent]`` training noise for the reparameterisation: standard normal
+        times ``config.eps_scale`` (D-VAE's ``reparameterize(eps_scale=0.01)``; 0 trains on mu)."""
+        noise = torch.randn(batch_size, self.config.latent, generator=generator, device=self.device,
+                            dtype=self.to_mu.weight.dtype)
+        return noise * self.config.eps_scale
 
     @staticmethod
     def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None,
@@ -155,6 +161,10 @@ class GraphVAE(nn.Module):
         they are cast back to the model's precision on load.
         """
         path = Path(path)
+        broken = [name for name, t in self.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
+        if broken:  # a model file is a promise that the weights can be used
+            raise CheckpointError(f"refusing to write {path}: {len(broken)} weight tensors hold NaN or inf "
+                                  f"(first: {broken[0]}); the training that made them diverged")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         write_weights(self.state_dict(), self.header(), tmp, dtype)

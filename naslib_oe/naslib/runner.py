@@ -45,7 +45,7 @@ NASLIB_EVALUATION_DEFAULTS: dict[str, Any] = {"checkpoint_freq": 30, "epochs": 6
 MISSING_NASLIB = """NASLib is not importable here ({error}).
 `naslib-oe naslib-run` drives NASLib's own Trainer, so it needs NASLib (automl/NASLib, branch
 Develop; not on PyPI, and its setup.py refuses Python > 3.9). Put a checkout on PYTHONPATH and
-install what it imports; the README's "NASLib" section lists the steps and the small fixes
+install what it imports; docs/naslib.md lists the steps and the small fixes
 Python 3.11 needs. Without NASLib, `naslib-oe search` and `naslib-oe compare` run oe_dvae and
 the rs/re/ls baselines on the same benchmarks."""
 
