@@ -148,11 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
 
     s = pipeline.setup(args.config, MODES[name] + args.set)
-    if s.cfg["search_space"] != "enas":
-        parser.error(f"{args.config} is a {s.cfg['search_space']} config; this example runs on ENAS")
+    if s.run.space != "enas":
+        parser.error(f"{args.config} is a {s.run.space} config; this example runs on ENAS")
     if name == "smoke":
         s.data.train, s.data.train_y = s.data.train[:SMOKE_TRAIN_GRAPHS], s.data.train_y[:SMOKE_TRAIN_GRAPHS]
-    out = Path(args.out or Path(s.cfg["out_dir"]) / "run_enas" / name)
+    out = Path(args.out or Path(s.run.out_dir) / "run_enas" / name)
     writable_dir(out)
 
     checkpoint = args.checkpoint or (ZOO_MODEL if name == "default" else None)
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     bo = s.settings.bo
     problem = pipeline.configured_problem(s, store=out)
     result, search = pipeline.search(s, model, out, problem=problem, resume=args.resume)
-    random_results = random_baseline(s, problem.evaluator, len(result.records), s.cfg["seed"])
+    random_results = random_baseline(s, problem.evaluator, len(result.records), s.run.seed)
     random_values = [r.val_acc for r in random_results]
     n_sur_random = sum(r.surrogate for r in random_results)
     print("== 4. results")

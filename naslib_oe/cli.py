@@ -55,10 +55,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from naslib_oe import pipeline
     from naslib_oe.training import FINAL_MODEL
 
-    from naslib_oe.config import run_dir
-
     s = pipeline.setup(args.config, args.set)
-    out = writable_dir(args.out if args.out else run_dir(s.cfg, s.settings))
+    out = writable_dir(args.out if args.out else s.run.vae_dir)
     pipeline.train(s, out, resume=args.resume)
     print(f"saved {out / FINAL_MODEL}")
     if s.settings.checkpoint:  # the other verbs would read the config's model, not this one
@@ -73,7 +71,7 @@ def _setup_with_model(args: argparse.Namespace):
 
     s = pipeline.setup(args.config, args.set)
     if args.checkpoint:  # a file or zoo:<name>, as if it were the config's checkpoint
-        s.settings.checkpoint = args.checkpoint
+        s.run = s.run.with_checkpoint(args.checkpoint)
     return s, s.model_path, pipeline.load_vae(s)
 
 
@@ -92,7 +90,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from naslib_oe import pipeline
 
     s, ckpt, model = _setup_with_model(args)
-    out = writable_dir(args.out if args.out else s.output_dir / f"search_seed{s.cfg['seed']}")
+    out = writable_dir(args.out if args.out else s.output_dir / f"search_seed{s.run.seed}")
     pipeline.search(s, model, out, resume=args.resume)
     print(f"wrote {out / 'trajectory.jsonl'} and {out / 'search.json'}")
     return 0
@@ -100,15 +98,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     import naslib_oe.naslib  # noqa: F401  (registers NASLib's naslib-* optimizers; NASLib itself is optional)
-    from naslib_oe.config import load_config
+    from naslib_oe.config import parse_config
     from naslib_oe.harness import compare, plot_run
     from naslib_oe.harness.trajectory import trial_paths
 
-    cfg = load_config(args.config, args.set)
-    out = Path(args.out) if args.out else (Path(cfg["out_dir"]) / "compare"
-                                           / f"{cfg['search_space']}_{cfg['dataset']}_b{args.budget}")
+    run = parse_config(args.config, args.set)
+    out = Path(args.out) if args.out else run.out_dir / "compare" / f"{run.space}_{run.dataset}_b{args.budget}"
     optimizers = [o.strip() for o in args.optimizers.split(",") if o.strip()]
-    result = compare(cfg, optimizers, args.seeds, args.budget, out, workers=args.workers, backend=args.backend,
+    result = compare(run, optimizers, args.seeds, args.budget, out, workers=args.workers, backend=args.backend,
                      ray_address=args.ray_address, resume=args.resume)
     try:
         _print_aggregates(plot_run(out))  # the finished trials, whatever failed beside them
@@ -168,7 +165,7 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
     s = pipeline.setup(args.config, args.set)
     names = [n.strip() for n in args.predictors.split(",") if n.strip()]
     sizes = args.train_sizes
-    out = writable_dir(args.out or Path(s.cfg["out_dir"]) / "predictors" / f"{s.bench.space.name}_{s.cfg['dataset']}")
+    out = writable_dir(args.out or Path(s.run.out_dir) / "predictors" / f"{s.bench.space.name}_{s.run.dataset}")
     pipeline.predictor_comparison(s, names, sizes, args.seeds, out, test_size=args.test_size, head=args.head,
                                   checkpoints={"oe": args.checkpoint, "dvae": args.onehot_checkpoint})
     return 0

@@ -9,9 +9,9 @@ Any key can be overridden as ``dotted.key=value`` (the value is parsed as YAML).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -151,6 +151,62 @@ def oe_settings(cfg: dict[str, Any], source: str = "config") -> OESettings:
                       predictive_seeds, bo, evaluator)
 
 
-def run_dir(cfg: dict[str, Any], settings: OESettings) -> Path:
-    """``{out_dir}/{search_space}/vae_{embedding}_{encoder}`` for this config."""
-    return Path(cfg["out_dir"]) / cfg["search_space"] / f"vae_{settings.model.op_embedding}_{settings.model.encoder}"
+@dataclass(frozen=True)
+class RunConfig:
+    """A config parsed once, at its entry point (the CLI, ``run_enas.py``, or a Python call to
+    :func:`~naslib_oe.harness.compare`): the harness, the pipeline and our optimizers take this
+    object and read no keys by string. ``raw`` is the plain dict, kept for ``run.json`` and for
+    the NASLib keys that the baselines and NASLib's own optimizers read under ``search``."""
+
+    raw: dict[str, Any]
+    space: str               # canonical search-space name
+    dataset: str | None
+    seed: int
+    out_dir: Path
+    settings: OESettings
+
+    @classmethod
+    def parse(cls, cfg: Mapping[str, Any], source: str = "config") -> "RunConfig":
+        """Check and type ``cfg`` (a dict as :func:`load_config` returns it)."""
+        cfg = dict(cfg)
+        try:
+            space = canonical_space_name(str(cfg.get("search_space", DEFAULTS["search_space"])))
+        except KeyError as err:
+            raise ConfigError(f"{source}: search_space: {err.args[0]}") from None
+        seed = coerce(cfg.get("seed", DEFAULTS["seed"]), int, "seed")
+        out_dir = cfg.get("out_dir", DEFAULTS["out_dir"])
+        if not isinstance(out_dir, str):
+            raise ConfigError(f"{source}: out_dir must be a folder path, got {out_dir!r}")
+        dataset = cfg.get("dataset")
+        if dataset is not None and not isinstance(dataset, str):
+            raise ConfigError(f"{source}: dataset must be a name such as cifar10, got {dataset!r}")
+        return cls({**cfg, "search_space": space}, space, dataset, seed, Path(out_dir), oe_settings(cfg, source))
+
+    @property
+    def search(self) -> dict[str, Any]:
+        """The ``search:`` section: NASLib's keys, which our baselines read too."""
+        return dict(self.raw.get("search") or {})
+
+    def with_seed(self, seed: int) -> "RunConfig":
+        """The same config with the top-level ``seed`` (a trial's), as if written so: the
+        training seed follows it unless ``train.seed`` was set explicitly."""
+        train_section = ((self.raw.get("search") or {}).get("oe_dvae") or {}).get("train") or {}
+        train = self.settings.train if "seed" in train_section else replace(self.settings.train, seed=seed)
+        return replace(self, raw={**self.raw, "seed": seed}, seed=seed, settings=replace(self.settings, train=train))
+
+    def with_checkpoint(self, checkpoint: str) -> "RunConfig":
+        """The same config with ``search.oe_dvae.checkpoint`` set."""
+        search = self.search
+        search["oe_dvae"] = {**(search.get("oe_dvae") or {}), "checkpoint": checkpoint}
+        return replace(self, raw={**self.raw, "search": search}, settings=replace(self.settings, checkpoint=checkpoint))
+
+    @property
+    def vae_dir(self) -> Path:
+        """``{out_dir}/{search_space}/vae_{embedding}_{encoder}``: where ``train`` saves by default."""
+        model = self.settings.model
+        return self.out_dir / self.space / f"vae_{model.op_embedding}_{model.encoder}"
+
+
+def parse_config(path: str | os.PathLike | None, overrides: Sequence[str] = ()) -> RunConfig:
+    """:func:`load_config` then :meth:`RunConfig.parse`: the one parse of an entry point."""
+    return RunConfig.parse(load_config(path, overrides), source=str(path) if path is not None else "defaults")

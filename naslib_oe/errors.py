@@ -29,3 +29,7 @@ class RunFolderError(NaslibOEError, ValueError):
 
 class TrainingDivergedError(NaslibOEError, RuntimeError):
     """A training loss that became NaN or inf; nothing is saved from the diverged weights."""
+
+
+class NonFiniteError(NaslibOEError, ValueError):
+    """Values that must be finite (a GP's inputs or targets, a predictor's labels) hold NaN or inf."""

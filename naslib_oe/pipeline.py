@@ -15,7 +15,7 @@ from naslib_oe import zoo
 from naslib_oe.benchmarks import TabularBenchmark, load_benchmark
 from naslib_oe.benchmarks.evaluators import distinct_limit
 from naslib_oe.bo import BOSettings, SearchResult, predictive_performance, run_search
-from naslib_oe.config import OESettings, load_config, oe_settings, run_dir
+from naslib_oe.config import OESettings, RunConfig, parse_config
 from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.metrics import evaluate_vae
 from naslib_oe.models import GraphVAE
@@ -28,9 +28,12 @@ from naslib_oe.utils import read_jsonl, writable_dir
 class Setup:
     """A config resolved into the objects every step needs."""
 
-    cfg: dict[str, Any]
-    settings: OESettings
+    run: RunConfig
     bench: TabularBenchmark
+
+    @property
+    def settings(self) -> OESettings:
+        return self.run.settings
 
     @functools.cached_property
     def data(self) -> VAEData:
@@ -44,25 +47,24 @@ class Setup:
         ckpt = self.settings.checkpoint
         if ckpt and zoo.is_zoo_name(ckpt):
             return ckpt
-        return Path(ckpt or run_dir(self.cfg, self.settings) / FINAL_MODEL)
+        return Path(ckpt or self.run.vae_dir / FINAL_MODEL)
 
     @property
     def output_dir(self) -> Path:
         """Where results about the model go: beside a checkpoint file, or the run folder for a zoo model."""
         path = self.model_path
-        return run_dir(self.cfg, self.settings) if isinstance(path, str) else path.parent
+        return self.run.vae_dir if isinstance(path, str) else path.parent
 
 
 def setup(config: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> Setup:
-    cfg = load_config(config, overrides)
-    settings = oe_settings(cfg, source=str(config))
-    bench = load_benchmark(cfg["search_space"], settings.data_path)
-    return Setup(cfg, settings, bench)
+    """The config file with ``overrides``, parsed once (:func:`~naslib_oe.config.parse_config`), and its benchmark."""
+    run = parse_config(config, overrides)
+    return Setup(run, load_benchmark(run.space, run.settings.data_path))
 
 
 def train(s: Setup, out: Path | None = None, resume: bool = False, progress: bool = True) -> GraphVAE:
     """Train the configured VAE on the training split and save it to ``out`` (or the run folder)."""
-    out = writable_dir(out or run_dir(s.cfg, s.settings))
+    out = writable_dir(out or s.run.vae_dir)
     print(f"training {s.settings.model.op_embedding}-embedding {s.settings.model.encoder} VAE on "
           f"{len(s.data.train)} {s.bench.space.name} graphs for {s.settings.train.epochs} epochs -> {out}")
     return fit_vae(s.bench.space, s.data.train, s.settings.model, s.settings.train, out_dir=out, resume=resume,
@@ -80,7 +82,7 @@ def load_vae(s: Setup, path: str | Path | None = None) -> GraphVAE:
 
 def evaluate(s: Setup, model: GraphVAE, predictive: bool = True, progress: bool = True) -> dict[str, Any]:
     """D-VAE-protocol VAE metrics and (where the table has accuracies) predictive metrics."""
-    metrics = evaluate_vae(model, s.data.train, s.data.test, seed=s.cfg["seed"], progress=progress,
+    metrics = evaluate_vae(model, s.data.train, s.data.test, seed=s.run.seed, progress=progress,
                            **asdict(s.settings.eval))
     print(metrics.table())
     out: dict[str, Any] = {"vae": metrics.as_dict()}
@@ -97,7 +99,7 @@ def configured_problem(s: Setup, store: Path | None = None) -> Problem:
     """The search problem of the config (:func:`naslib_oe.problem.build_problem`): its evaluator
     (a surrogate is fit once from the config's seed and kept in ``store``) and its prior."""
     settings = s.settings
-    problem = build_problem(s.bench, settings.evaluator, s.cfg.get("dataset"), seed=s.cfg["seed"],
+    problem = build_problem(s.bench, settings.evaluator, s.run.dataset, seed=s.run.seed,
                             use_prior=settings.bo.use_prior, store=store)
     if problem.evaluator_quality is not None:
         print(problem.evaluator_quality)
@@ -116,7 +118,7 @@ def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo
     result and a summary dict (also written as ``out_dir/search.json``).
     """
     bo = bo or s.settings.bo
-    seed = s.cfg["seed"] if seed is None else seed
+    seed = s.run.seed if seed is None else seed
     limit = distinct_limit(s.bench, s.settings.evaluator)
     if limit is not None and bo.budget > limit:
         raise ConfigError(f"search.oe_dvae.bo.budget {bo.budget} exceeds the {limit} distinct architectures of "
@@ -135,7 +137,7 @@ def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo
                         replay=replay)
     best = result.best
     summary = {
-        "config": s.cfg, "evaluator": repr(evaluator), "prior": problem.prior_note, "bo": asdict(bo), "seed": seed,
+        "config": s.run.raw, "evaluator": repr(evaluator), "prior": problem.prior_note, "bo": asdict(bo), "seed": seed,
         "surrogate_quality": asdict(quality) if quality is not None else None,
         "queries": len(result.records), "surrogate_queries": result.n_surrogate,
         "best": best.as_dict(), "best_by_round": result.best_by_round(),
@@ -186,7 +188,7 @@ def predictor_comparison(s: Setup, names: Sequence[str], train_sizes: Sequence[i
     if unknown:
         raise ConfigError(f"unknown predictors {unknown}; expected some of {list(PREDICTORS) + naslib_names}")
     checkpoints = checkpoints or {}
-    space, dataset = s.bench.space, s.cfg.get("dataset")
+    space, dataset = s.bench.space, s.run.dataset
     y = s.bench.column(Metric.VAL_ACCURACY, s.bench.resolve_dataset(dataset))
     factories = {}
     for name in names:

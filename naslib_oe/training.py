@@ -201,12 +201,13 @@ SAMPLED_TEST_CELLS = 2000
 
 
 def vae_data(bench: TabularBenchmark, seed: int = 0, metric: Metric = Metric.VAL_ACCURACY,
-             sampled_cells: int = 0) -> VAEData:
+             sampled_cells: int = 0, test_cells: int = SAMPLED_TEST_CELLS) -> VAEData:
     """The VAE's data for a table: D-VAE's split on ENAS; elsewhere a seeded 90/10 split.
 
-    With ``sampled_cells`` > 0 the VAE trains on that many draws of the space's own sampler
-    (seeded; repeats kept; no accuracy is used) and is tested on :data:`SAMPLED_TEST_CELLS`
-    distinct cells that no training draw reached: NB101's 423k cells are not all in a table here. The table's split stays the
+    With ``sampled_cells`` > 0 the VAE is tested on ``test_cells`` distinct cells
+    drawn by the space's own sampler and trains on that many further draws (seeded; repeats
+    kept; no accuracy is used) that are none of them: NB101's 423k cells are not all in a
+    table here. The table's split stays the
     :attr:`VAEData.labelled` one, for the predictive metrics."""
     if isinstance(bench, EnasBenchmark):
         train, test = bench.dvae_split(seed=seed)
@@ -222,16 +223,16 @@ def vae_data(bench: TabularBenchmark, seed: int = 0, metric: Metric = Metric.VAL
     if not sampled_cells:
         return table
     space, rng = bench.space, np.random.default_rng(seed)
-    # draws of the codec's own sampler, repeats kept: NB101's recipe reaches few cells often (317k
-    # draws give 29k distinct cells), so insisting on 100k distinct ones would never end
-    train = space.sample_many(sampled_cells, rng, unique=False)
-    seen = {space.hash(d) for d in train}
-    test: list[ArchDAG] = []
-    while len(test) < SAMPLED_TEST_CELLS:  # held out: cells the training draws never reached
+    # held out first: distinct cells as the sampler draws them; then training draws that avoid them.
+    # Repeats are kept: NB101's recipe reaches few cells often (317k draws give 29k distinct cells),
+    # so insisting on distinct training cells would never end
+    test = space.sample_many(test_cells, rng)
+    held_out = {space.hash(d) for d in test}
+    train: list[ArchDAG] = []
+    while len(train) < sampled_cells:
         dag = space.sample(rng)
-        if (h := space.hash(dag)) not in seen:
-            seen.add(h)
-            test.append(dag)
+        if space.hash(dag) not in held_out:
+            train.append(dag)
     return VAEData(train, test, [], [], labelled=table)
 
 

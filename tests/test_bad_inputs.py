@@ -6,7 +6,6 @@ command line, the words its error must contain, and the output it must not have 
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -154,18 +153,28 @@ def test_a_run_where_every_trial_fails_says_why_last(tmp_path, capsys, monkeypat
 
 
 # --- Ctrl-C -------------------------------------------------------------------------------------
-def _interrupt(argv: list[str], started: str, tmp_path: Path, timeout: float = 240) -> tuple[int, str, list[str]]:
-    """Run ``argv`` in its own process group, wait until ``started`` (a glob under tmp_path)
-    exists, send SIGINT to the whole group as a terminal's Ctrl-C does; return the exit code,
-    stderr and the processes of the group still alive afterwards."""
+def _interrupt(argv: list[str], started: str, tmp_path: Path, timeout: float = 600) -> tuple[int, str, list[str]]:
+    """Run ``argv`` in its own process group, wait until ``started`` appears (a glob under
+    tmp_path, or ``stdout:<text>`` for a line the command prints when its work begins), send
+    SIGINT to the whole group as a terminal's Ctrl-C does; return the exit code, stderr and the
+    processes of the group still alive afterwards."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    out = tmp_path / "stdout.txt"
+    with open(out, "w") as stdout:
+        proc = subprocess.Popen(argv, cwd=REPO, stdout=stdout, stderr=subprocess.PIPE, text=True, env=env,
+                                start_new_session=True)
+
+    def begun() -> bool:
+        if started.startswith("stdout:"):
+            return started[len("stdout:"):] in out.read_text()
+        return bool(list(tmp_path.glob(started)))
+
     deadline = time.monotonic() + timeout
-    while not list(tmp_path.glob(started)):
+    while not begun():
         assert proc.poll() is None, f"ended before {started} appeared: {proc.stderr.read()[-2000:]}"
         assert time.monotonic() < deadline, f"{started} never appeared"
         time.sleep(0.2)
+    time.sleep(1.0)  # well inside the work
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     left = []
@@ -182,12 +191,12 @@ CTRL_C = [
                  "--seeds", "4", "--budget", "150", "--workers", "2", "--out", "{tmp}/run"], "run/trials/*/*.jsonl"),
     ("train", [sys.executable, "-m", "naslib_oe.cli", "train", "--config", NB201, "--set",
                "search.oe_dvae.train.epochs=50", "--set", "search.oe_dvae.train.checkpoint_every=1", "--set",
-               "search.oe_dvae.model={{hidden: 32, latent: 8}}", "--out", "{tmp}/train"], "train/train_state.pt"),
+               "search.oe_dvae.model={{hidden: 32, latent: 8}}", "--out", "{tmp}/train"], "stdout:training "),
     ("search", [sys.executable, "-m", "naslib_oe.cli", "search", "--config", NB201, "--checkpoint",
                 "zoo:nb201-dvae-emb", "--set", "search.oe_dvae.bo.budget=400", "--out", "{tmp}/search"],
      "search/trajectory.jsonl"),
     ("run_enas.py", [sys.executable, "examples/run_enas.py", "--smoke", "--set", "search.oe_dvae.train.epochs=50",
-                     "--out", "{tmp}/enas"], "enas/vae/train_state.pt"),
+                     "--out", "{tmp}/enas"], "stdout:training "),
 ]
 
 
@@ -263,3 +272,16 @@ def test_analyze_writes_its_report_on_the_synthetic_space(tmp_path):
     text = report.read_text()
     assert "40 random table architectures" in text and "the same for every architecture" in text
     assert "nan" not in text
+
+
+def test_a_gp_fit_on_non_finite_values_is_refused_by_name():
+    import torch
+
+    from naslib_oe.bo.surrogate import fit_gp
+    from naslib_oe.errors import NonFiniteError
+
+    x, y = torch.randn(8, 3), torch.randn(8)
+    y[2] = float("nan")
+    x[5, 1] = float("inf")
+    with pytest.raises(NonFiniteError, match="1 latents and 1 targets are NaN or inf"):
+        fit_gp(x, y)

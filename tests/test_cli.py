@@ -1,6 +1,7 @@
 """The CLI's shell: help without heavy imports, and one-line errors for deliberate failures only."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -59,3 +60,24 @@ def test_importing_naslib_oe_hides_torchs_jit_notice_and_nothing_else():
     assert quiet.returncode == loud.returncode == other.returncode == 0
     assert "torch.jit.script" in loud.stderr and quiet.stderr == ""
     assert "FutureWarning" in other.stderr
+
+
+def test_a_config_is_parsed_once_into_a_typed_run_config(monkeypatch, tmp_path, data_dir):
+    """compare, the pipeline and the optimizers share one parse of the config: oe_settings runs
+    once for a whole CLI compare of two optimizers (not once per trial and per module)."""
+    import naslib_oe.config as config
+
+    calls = []
+    real = config.oe_settings
+    monkeypatch.setattr(config, "oe_settings", lambda *a, **k: calls.append(1) or real(*a, **k))
+    run = config.parse_config("configs/nb201.yaml", ["seed=3", "search.oe_dvae.bo.budget=20"])
+    assert (run.space, run.dataset, run.seed, run.settings.bo.budget) == ("nasbench201", "cifar10", 3, 20)
+    assert run.settings.train.seed == 3 and run.with_seed(7).settings.train.seed == 7
+    assert run.with_checkpoint("x.safetensors").raw["search"]["oe_dvae"]["checkpoint"] == "x.safetensors"
+    assert run.raw["search"]["oe_dvae"]["checkpoint"] == "zoo:nb201-dvae-emb"  # the original is unchanged
+    from naslib_oe.harness import compare
+
+    result = compare(run, ["rs", "oe_dvae"], seeds=1, budget=3, run_dir=tmp_path, progress=False)
+    assert not result.failed, result.failed[0].error
+    assert len(calls) == 1  # the trials, their problem and the oe_dvae optimizer read the parsed object
+    assert json.loads((tmp_path / "run.json").read_text())["config"]["seed"] == 3  # the plain dict, recorded

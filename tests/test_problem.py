@@ -10,7 +10,7 @@ from naslib_oe import pipeline
 from naslib_oe.benchmarks import Metric, TabularBenchmark
 from naslib_oe.benchmarks.surrogate import SURROGATE_FILE, TreeEnsembleSurrogate, stored_table_surrogate
 from naslib_oe.benchmarks.tree_arrays import TreeArrays
-from naslib_oe.config import load_config
+from naslib_oe.config import RunConfig, load_config
 from naslib_oe.errors import CheckpointError
 from naslib_oe.harness.run import run_problem
 from naslib_oe.models import GraphVAE, VAEConfig
@@ -70,7 +70,8 @@ def test_two_trials_of_one_enas_run_score_an_architecture_identically(small_enas
     monkeypatch.setattr(run_module, "_benchmark", lambda space, path: small_enas)
     cfg = load_config("configs/enas.yaml", ["search.oe_dvae.evaluator=surrogate"])
     outside = enas_bench.dags[7000]
-    scores = {run_problem(tmp_path, {**cfg, "seed": cfg["seed"]}).evaluator.query(outside) for _ in range(2)}
+    run = RunConfig.parse(cfg)
+    scores = {run_problem(tmp_path, run).evaluator.query(outside) for _ in range(2)}
     assert len(scores) == 1 and next(iter(scores)).surrogate
     assert (tmp_path / SURROGATE_FILE).is_file()
 
@@ -90,7 +91,7 @@ def test_compare_search_and_oe_dvae_use_the_same_prior(enas_bench, tmp_path):
     cfg = load_config("configs/enas.yaml", ["search.oe_dvae.evaluator=table", "search.oe_dvae.bo.batch_size=2", "search.oe_dvae.bo.decode_samples=5",
                                             "search.oe_dvae.bo.gp.steps=20", "search.oe_dvae.bo.raw_samples=16",
                                             "search.oe_dvae.bo.num_restarts=1"])
-    trial_problem = run_problem(tmp_path, cfg)  # what every compare trial adapts to
+    trial_problem = run_problem(tmp_path, RunConfig.parse(cfg))  # what every compare trial adapts to
     search_problem = pipeline.configured_problem(pipeline.setup("configs/enas.yaml", ["search.oe_dvae.evaluator=table"]))
     space = enas_bench.space
     assert [space.hash(d) for d in trial_problem.prior.dags] == [space.hash(d) for d in search_problem.prior.dags]

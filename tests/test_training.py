@@ -219,3 +219,16 @@ def test_eps_scale_zero_trains_on_mu_and_scales_the_noise():
                           0.01 * full.sample_noise(3, torch.Generator().manual_seed(2)))
     with pytest.raises(ConfigError, match="eps_scale must be >= 0"):
         VAEConfig(eps_scale=-1.0)
+
+
+def test_sampled_cells_hold_out_distinct_draws_and_keep_the_table_for_the_gp(nb101_bench):
+    data = vae_data(nb101_bench, seed=0, sampled_cells=400, test_cells=60)
+    space = nb101_bench.space
+    held_out = {space.hash(d) for d in data.test}
+    assert len(data.train) == 400 and len(data.test) == len(held_out) == 60
+    assert not held_out & {space.hash(d) for d in data.train}  # never trained on
+    assert all(space.is_valid(d) for d in data.train + data.test) and data.train_y == []
+    table = vae_data(nb101_bench, seed=0)
+    assert data.predictive.train == table.train and data.predictive.test_y == table.test_y  # the GP keeps the table
+    again = vae_data(nb101_bench, seed=0, sampled_cells=400, test_cells=60)
+    assert [space.hash(d) for d in again.train] == [space.hash(d) for d in data.train]  # seeded

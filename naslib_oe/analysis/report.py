@@ -48,7 +48,7 @@ def analyze(config: str | Path, checkpoints: Sequence[str | Path], out: str | Pa
     top = best_from_run(Path(run_dir)) if run_dir is not None else None  # a bad --run fails before the work
     models = [pipeline.load_vae(s, c) for c in checkpoints]
     bench, space = s.bench, s.bench.space
-    acc_all = bench.column(Metric.VAL_ACCURACY, s.cfg.get("dataset"))
+    acc_all = bench.column(Metric.VAL_ACCURACY, s.run.dataset)
     known = np.flatnonzero(np.isfinite(acc_all))  # cells without a value cannot colour a map
     rows = np.random.default_rng(seed).choice(known, min(n_points, len(known)), replace=False)
     dags, acc = [bench.dags[i] for i in rows], acc_all[rows]
@@ -90,7 +90,7 @@ def analyze(config: str | Path, checkpoints: Sequence[str | Path], out: str | Pa
 
     worst, best = dags[int(np.argmin(acc))], dags[int(np.argmax(acc))]
     path = interpolate(models[0], worst, best, steps=6)
-    titles = [f"step {k}: " + (f"{bench.query(d, Metric.VAL_ACCURACY, s.cfg.get('dataset')):.2f} %" if d in bench
+    titles = [f"step {k}: " + (f"{bench.query(d, Metric.VAL_ACCURACY, s.run.dataset):.2f} %" if d in bench
                                else ("valid, not in the table" if space.is_valid(d) else "invalid"))
               for k, d in enumerate(path)]
     save_dags_png(path, space, titles, out / "interpolation.png",

@@ -37,7 +37,7 @@ from gpytorch.settings import cholesky_jitter
 from linear_operator.utils.errors import NanError, NotPSDError
 from linear_operator.utils.warnings import NumericalWarning
 
-from naslib_oe.errors import ConfigError, NaslibOEError
+from naslib_oe.errors import ConfigError, NaslibOEError, NonFiniteError
 from naslib_oe.utils import dataclass_from_dict
 
 
@@ -139,7 +139,8 @@ def fit_gp(x: torch.Tensor, y: torch.Tensor, settings: GPSettings | None = None,
     if x.ndim != 2 or len(x) != len(y) or len(x) < 2:
         raise ValueError(f"fit_gp needs x [n, d] and y [n] with n >= 2; got {tuple(x.shape)} and {tuple(y.shape)}")
     if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
-        raise ValueError("fit_gp: the latents or targets contain NaN or inf")
+        raise NonFiniteError(f"the GP cannot be fit: {int((~torch.isfinite(x)).any(-1).sum())} latents and "
+                             f"{int((~torch.isfinite(y)).sum())} targets are NaN or inf")
     # float64: 500 inducing points or a few hundred close latents make float32 Choleskies fail
     x, y = x.double(), y.double()
     kind = settings.kind_for(len(x))

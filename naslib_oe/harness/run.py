@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -36,12 +36,12 @@ from tqdm.auto import tqdm
 from naslib_oe import naslib_compat
 from naslib_oe.benchmarks import Metric, MetricNotAvailable, TabularBenchmark, load_benchmark
 from naslib_oe.benchmarks.evaluators import distinct_limit
-from naslib_oe.config import ConfigError, oe_settings
-from naslib_oe.errors import RunFolderError
+from naslib_oe.config import RunConfig
+from naslib_oe.errors import ConfigError, RunFolderError
 from naslib_oe.harness.lock import locked_run_dir
 from naslib_oe.harness.runfile import RUN_FILE, read_run_file
-from naslib_oe.models.checkpoint import check_model_file
 from naslib_oe.harness.trajectory import TrajectoryRecord, TrajectoryWriter, read_trajectory, trial_paths
+from naslib_oe.models.checkpoint import check_model_file
 from naslib_oe.optimizers import build_optimizer, check_available
 from naslib_oe.problem import Problem, build_problem, problem_prior
 
@@ -53,7 +53,7 @@ class TrialSpec:
     """Everything a worker needs to run one trial (picklable)."""
 
     run_dir: str
-    config: dict[str, Any]
+    config: RunConfig
     optimizer: str
     seed: int
     budget: int
@@ -117,11 +117,10 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
     logged = read_trajectory(log, repair=True) if spec.resume else []
     if log.exists() and not spec.resume:
         raise RunFolderError(f"{log} exists from an earlier run; pass resume to continue it")
-    cfg = spec.config
     for module in spec.plugins:  # a spawned worker starts without the registrations of its parent
         importlib.import_module(module)
-    optimizer = build_optimizer(spec.optimizer, cfg, seed=spec.seed)
-    problem = run_problem(Path(spec.run_dir), cfg)
+    optimizer = build_optimizer(spec.optimizer, spec.config, seed=spec.seed)
+    problem = run_problem(Path(spec.run_dir), spec.config)
     optimizer.adapt_search_space(problem)
     started = time.perf_counter() - (logged[-1].wall_time if logged else 0.0)
     best = None
@@ -145,13 +144,13 @@ def _run_trial(spec: TrialSpec) -> TrialOutcome:
     return TrialOutcome(spec.optimizer, spec.seed, "done", spec.budget)
 
 
-def run_problem(run_dir: Path, cfg: dict[str, Any]) -> Problem:
+def run_problem(run_dir: Path, run: RunConfig) -> Problem:
     """The problem every trial of a run searches: one evaluator (a surrogate is fit once, from
     the config's seed, and kept in ``run_dir``) and one prior."""
-    settings = oe_settings(cfg)
-    bench = _benchmark(cfg["search_space"], settings.data_path)
-    return build_problem(bench, settings.evaluator, cfg.get("dataset"), seed=cfg["seed"],
-                         use_prior=settings.bo.use_prior, store=run_dir)
+    settings = run.settings
+    bench = _benchmark(run.space, settings.data_path)
+    return build_problem(bench, settings.evaluator, run.dataset, seed=run.seed, use_prior=settings.bo.use_prior,
+                         store=run_dir)
 
 
 def _experiment(cfg: dict[str, Any], budget: int) -> dict[str, Any]:
@@ -159,26 +158,26 @@ def _experiment(cfg: dict[str, Any], budget: int) -> dict[str, Any]:
     return {"config": cfg, "budget": budget}
 
 
-def prepare_run_dir(run_dir: Path, cfg: dict[str, Any], budget: int, bench: TabularBenchmark) -> dict[str, Any]:
+def prepare_run_dir(run_dir: Path, run: RunConfig, budget: int, bench: TabularBenchmark) -> dict[str, Any]:
     """Create ``run.json``, or check that an existing one describes the same experiment.
 
     ``run.json`` also says what ``oe_dvae``'s GP is given as a prior (``prior``), so that a
     prior left out on purpose shows in the summary."""
     path = run_dir / RUN_FILE
-    experiment = json.loads(json.dumps(_experiment(cfg, budget), default=str))  # as stored
+    experiment = json.loads(json.dumps(_experiment(run.raw, budget), default=str))  # as stored, the plain dict
     if path.is_file():
         stored = read_run_file(run_dir)
         if {k: stored.get(k) for k in experiment} != experiment:
             raise ConfigError(f"{run_dir} holds another experiment (its config or budget differ from this "
                               f"one); use another --out, or the same config and budget")
         return stored
-    dataset = cfg.get("dataset")
+    dataset = run.dataset
     try:
         optimum, metric = bench.best(Metric.TEST_ACCURACY, dataset)[1], "test_accuracy"
     except MetricNotAvailable:
         optimum, metric = bench.best(Metric.VAL_ACCURACY, dataset)[1], "val_accuracy"
     run_dir.mkdir(parents=True, exist_ok=True)
-    prior_note = problem_prior(bench, oe_settings(cfg).bo.use_prior)[1]
+    prior_note = problem_prior(bench, run.settings.bo.use_prior)[1]
     stored = {**experiment, "optimum": optimum, "optimum_metric": metric, "benchmark": repr(bench), "prior": prior_note,
               "data_notes": bench.notes,
               "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -247,14 +246,16 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=10)
 
 
-def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequence[int], budget: int,
+def compare(config: RunConfig | Mapping[str, Any], optimizers: Sequence[str], seeds: int | Sequence[int], budget: int,
             run_dir: str | Path, workers: int = 1, backend: str = "process", ray_address: str | None = None,
             resume: bool = False, progress: bool = True) -> CompareResult:
     """Run every (optimizer, seed) trial of one experiment and aggregate what has finished.
 
-    ``oe_dvae`` needs a trained VAE: ``search.oe_dvae.checkpoint``, or one is trained once
-    here (``run_dir/vae/model.safetensors``) and shared by all of its trials.
+    ``config`` is a :class:`~naslib_oe.config.RunConfig`, or a config dict, which is parsed
+    into one here, once. ``oe_dvae`` needs a trained VAE: ``search.oe_dvae.checkpoint``, or
+    one is trained once here (``run_dir/vae/model.safetensors``) and shared by all of its trials.
     """
+    run = config if isinstance(config, RunConfig) else RunConfig.parse(config)
     plugins = check_available(list(optimizers))
     if backend not in ("process", "ray"):
         raise ConfigError(f"unknown backend {backend!r}; expected 'process' or 'ray'")
@@ -263,17 +264,17 @@ def compare(cfg: dict[str, Any], optimizers: Sequence[str], seeds: int | Sequenc
         raise ConfigError(f"compare needs at least one seed, a budget >= 1 and workers >= 1 "
                           f"(got {len(seed_list)} seeds, budget {budget}, {workers} workers)")
     run_dir = Path(run_dir)
-    settings = oe_settings(cfg)
     with locked_run_dir(run_dir):
-        return _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, workers, backend,
-                               ray_address, resume, progress, plugins)
+        return _compare_locked(run, optimizers, seed_list, budget, run_dir, workers, backend, ray_address, resume,
+                               progress, plugins)
 
 
-def preflight(cfg: dict[str, Any], settings, optimizers: Sequence[str], seeds: Sequence[int], budget: int,
-              run_dir: Path, resume: bool, bench: TabularBenchmark) -> None:
+def preflight(run: RunConfig, optimizers: Sequence[str], seeds: Sequence[int], budget: int, run_dir: Path,
+              resume: bool, bench: TabularBenchmark) -> None:
     """Every check that can be made before a trial starts (and before ``run.json`` is written):
     the model file and its space, the budget against the architectures the evaluator answers,
     and, on resume, that every trial log reads. Raises the error a trial would otherwise hit."""
+    settings = run.settings
     if "oe_dvae" in optimizers and settings.checkpoint:
         check_model_file(settings.checkpoint, bench.space.name, what="search.oe_dvae.checkpoint")
     limit = distinct_limit(bench, settings.evaluator)
@@ -288,19 +289,19 @@ def preflight(cfg: dict[str, Any], settings, optimizers: Sequence[str], seeds: S
                     read_trajectory(log)  # a corrupt line names the file and line; a cut last line is repaired later
 
 
-def _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, workers, backend, ray_address, resume,
+def _compare_locked(run: RunConfig, optimizers, seed_list, budget, run_dir, workers, backend, ray_address, resume,
                     progress, plugins) -> CompareResult:
-    bench = _benchmark(cfg["search_space"], settings.data_path)  # shared with inline trials
-    preflight(cfg, settings, optimizers, seed_list, budget, run_dir, resume, bench)
-    prepare_run_dir(run_dir, cfg, budget, bench)
-    quality = run_problem(run_dir, cfg).evaluator_quality  # fits a surrogate once, before any trial
+    bench = _benchmark(run.space, run.settings.data_path)  # shared with inline trials
+    preflight(run, optimizers, seed_list, budget, run_dir, resume, bench)
+    prepare_run_dir(run_dir, run, budget, bench)
+    quality = run_problem(run_dir, run).evaluator_quality  # fits a surrogate once, before any trial
     if quality is not None:
         print(quality)
-    trial_cfg = cfg
-    if "oe_dvae" in optimizers and not settings.checkpoint:
-        trial_cfg = _with_shared_vae(cfg, settings, bench, run_dir / "vae")
+    trial_run = run
+    if "oe_dvae" in optimizers and not run.settings.checkpoint:
+        trial_run = _with_shared_vae(run, bench, run_dir / "vae")
     threads = 1 if (workers > 1 or backend == "ray") else None
-    specs = [TrialSpec(str(run_dir), trial_cfg, opt, seed, budget, resume, threads, plugins)
+    specs = [TrialSpec(str(run_dir), trial_run, opt, seed, budget, resume, threads, plugins)
              for opt in optimizers for seed in seed_list]
     result = CompareResult(run_dir, _execute(specs, workers, backend, ray_address, progress))
     for outcome in result.failed:
@@ -309,7 +310,7 @@ def _compare_locked(cfg, settings, optimizers, seed_list, budget, run_dir, worke
     return result
 
 
-def _with_shared_vae(cfg: dict[str, Any], settings, bench: TabularBenchmark, vae_dir: Path) -> dict[str, Any]:
+def _with_shared_vae(run: RunConfig, bench: TabularBenchmark, vae_dir: Path) -> RunConfig:
     """Train the config's VAE once on the table's architectures (no accuracies) and point
     ``search.oe_dvae.checkpoint`` at it."""
     from naslib_oe.training import FINAL_MODEL, TRAIN_STATE, fit_vae
@@ -317,8 +318,6 @@ def _with_shared_vae(cfg: dict[str, Any], settings, bench: TabularBenchmark, vae
     path = vae_dir / FINAL_MODEL
     if not path.is_file():
         print(f"oe_dvae: training the shared VAE on {len(bench)} {bench.space.name} architectures -> {path}")
-        fit_vae(bench.space, bench.dags, settings.model, settings.train, out_dir=vae_dir,
+        fit_vae(bench.space, bench.dags, run.settings.model, run.settings.train, out_dir=vae_dir,
                 resume=(vae_dir / TRAIN_STATE).is_file())
-    search = dict(cfg.get("search") or {})
-    search["oe_dvae"] = {**(search.get("oe_dvae") or {}), "checkpoint": str(path)}
-    return {**cfg, "search": search}
+    return run.with_checkpoint(str(path))

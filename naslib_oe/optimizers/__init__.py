@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from naslib_oe.config import RunConfig
 from naslib_oe.errors import ConfigError
 from naslib_oe.optimizers.base import BlackBoxOptimizer, LocalMetaOptimizer, Problem, Query
 from naslib_oe.optimizers.baselines import LocalSearch, RandomSearch, RegularizedEvolution
@@ -77,24 +78,27 @@ def check_available(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(modules))
 
 
-def build_optimizer(name: str, config: Mapping[str, Any] | None = None, seed: int = 0, **kwargs) -> BlackBoxOptimizer:
-    """An optimizer by name. ``oe_dvae`` reads ``config`` (``seed`` is set into it); the
-    baselines read NASLib's keys in ``config["search"]`` (``population_size``, ``sample_size``
-    for ``re``; ``num_init`` for ``ls``), so that ours and NASLib's run with the same settings."""
+def build_optimizer(name: str, config: RunConfig | Mapping[str, Any] | None = None, seed: int = 0,
+                    **kwargs) -> BlackBoxOptimizer:
+    """An optimizer by name, for the trial of ``seed``. ``config`` is a parsed
+    :class:`~naslib_oe.config.RunConfig` (the harness) or a config dict (parsed here). ``oe_dvae``
+    reads its settings; the baselines read NASLib's keys in ``search`` (``population_size``,
+    ``sample_size`` for ``re``; ``num_init`` for ``ls``), so that ours and NASLib's run with the
+    same settings."""
     if not is_known(name):
         raise KeyError(f"unknown optimizer {name!r}; expected one of {optimizer_names()}")
-    config = dict(config or {})
+    run = config if isinstance(config, RunConfig) else RunConfig.parse(config or {})
     family = family_of(name)
-    if family is not None:
-        return family.build(name[len(family.prefix):], config, seed)
+    if family is not None:  # NASLib's optimizers read NASLib's config: the plain dict
+        return family.build(name[len(family.prefix):], run.raw, seed)
     if name == "oe_dvae":
-        return OEDVAE({**config, "seed": seed}, **kwargs)
-    search = config.get("search") or {}
+        return OEDVAE(run.with_seed(seed), **kwargs)
+    search = run.search
     if isinstance(search.get(name), Mapping):
         raise ConfigError(f"search.{name}: our {name} reads NASLib's keys directly under search "
                           f"({', '.join(OPTIMIZERS[name].NASLIB_KEYS) or 'none'}), not a search.{name} section")
     options = {key: search[key] for key in OPTIMIZERS[name].NASLIB_KEYS if key in search}
-    return OPTIMIZERS[name](seed=seed, dataset=config.get("dataset"), **options, **kwargs)
+    return OPTIMIZERS[name](seed=seed, dataset=run.dataset, **options, **kwargs)
 
 
 __all__ = ["BlackBoxOptimizer", "LocalMetaOptimizer", "Problem", "Query", "RandomSearch", "RegularizedEvolution",

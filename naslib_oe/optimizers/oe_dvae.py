@@ -16,7 +16,7 @@ from collections import deque
 from typing import Any, Mapping
 
 from naslib_oe.bo import LatentBO
-from naslib_oe.config import OESettings, oe_settings
+from naslib_oe.config import OESettings, RunConfig
 from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.models import GraphVAE
 from naslib_oe.optimizers.base import BlackBoxOptimizer
@@ -28,17 +28,18 @@ class OEDVAE(BlackBoxOptimizer):
     """Operation-embedding D-VAE + latent BO, with NASLib's ``MetaOptimizer`` contract.
 
     Args:
-        config: a NASLib-style config (dict or yacs ``CfgNode``); ``seed`` and
-            ``search.oe_dvae`` are read. None uses every default.
+        config: a parsed :class:`~naslib_oe.config.RunConfig`, or a NASLib-style config (dict or
+            yacs ``CfgNode``, as NASLib's Trainer passes it), parsed here; ``seed``, ``dataset``
+            and ``search.oe_dvae`` are read. None uses every default.
         vae: an already trained VAE (overrides ``search.oe_dvae.checkpoint``).
     """
 
     name = "oe_dvae"
 
-    def __init__(self, config: Mapping[str, Any] | None = None, vae: GraphVAE | None = None):
-        config = config or {}
-        super().__init__(seed=int(config.get("seed", 0)), dataset=config.get("dataset"))
-        self.settings: OESettings = oe_settings(dict(config), source="oe_dvae config")
+    def __init__(self, config: RunConfig | Mapping[str, Any] | None = None, vae: GraphVAE | None = None):
+        run = config if isinstance(config, RunConfig) else RunConfig.parse(dict(config or {}), source="oe_dvae config")
+        super().__init__(seed=run.seed, dataset=run.dataset)
+        self.settings: OESettings = run.settings
         self.vae = vae
         self.bo: LatentBO | None = None
         self.queue: deque[ArchDAG] = deque()

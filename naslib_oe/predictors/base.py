@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from naslib_oe import naslib_compat
+from naslib_oe.errors import NonFiniteError
 from naslib_oe.problem import foreign_dag
 from naslib_oe.spaces import ArchDAG
 
@@ -60,7 +61,7 @@ class ArchitecturePredictor(_Base):
             raise ValueError(f"{type(self).__name__}.fit needs at least 2 architectures with one target each; "
                              f"got {len(xtrain)} architectures and {len(y)} targets")
         if not np.isfinite(y).all():
-            raise ValueError(f"{type(self).__name__}.fit: the targets contain NaN or inf")
+            raise NonFiniteError(f"{type(self).__name__}.fit: the targets contain NaN or inf")
         self.fit_dags(as_dags(xtrain), y)
         self.fitted = True
         return self
