@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.config} is a {s.run.space} config; this example runs on ENAS")
     if name == "smoke":
         s.data.train, s.data.train_y = s.data.train[:SMOKE_TRAIN_GRAPHS], s.data.train_y[:SMOKE_TRAIN_GRAPHS]
-    out = Path(args.out or Path(s.run.out_dir) / "run_enas" / name)
+    out = Path(args.out or s.run.out_dir / "run_enas" / name)
     writable_dir(out)
 
     checkpoint = args.checkpoint or (ZOO_MODEL if name == "default" else None)

@@ -165,7 +165,7 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
     s = pipeline.setup(args.config, args.set)
     names = [n.strip() for n in args.predictors.split(",") if n.strip()]
     sizes = args.train_sizes
-    out = writable_dir(args.out or Path(s.run.out_dir) / "predictors" / f"{s.bench.space.name}_{s.run.dataset}")
+    out = writable_dir(args.out or s.run.out_dir / "predictors" / f"{s.bench.space.name}_{s.run.dataset}")
     pipeline.predictor_comparison(s, names, sizes, args.seeds, out, test_size=args.test_size, head=args.head,
                                   checkpoints={"oe": args.checkpoint, "dvae": args.onehot_checkpoint})
     return 0

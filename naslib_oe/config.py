@@ -17,6 +17,7 @@ import yaml
 
 from naslib_oe.bo import BOSettings
 from naslib_oe.errors import ConfigError
+from naslib_oe.metrics import RECONSTRUCTION_METHODS
 from naslib_oe.models import VAEConfig
 from naslib_oe.spaces import canonical_space_name
 from naslib_oe.training import RECIPE_MODELS, TrainConfig
@@ -96,8 +97,6 @@ class EvalSettings:
     reconstruction: str = "likelihood"  # likelihood (exact) | decode (literal decodes)
 
     def __post_init__(self) -> None:
-        from naslib_oe.metrics import RECONSTRUCTION_METHODS
-
         for key in ("encode_times", "decode_times", "n_points"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"eval.{key} must be >= 1, got {getattr(self, key)}")

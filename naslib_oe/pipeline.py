@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from naslib_oe import zoo
 from naslib_oe.benchmarks import TabularBenchmark, load_benchmark
-from naslib_oe.benchmarks.evaluators import distinct_limit
+from naslib_oe.benchmarks.evaluators import check_budget
 from naslib_oe.bo import BOSettings, SearchResult, predictive_performance, run_search
 from naslib_oe.config import OESettings, RunConfig, parse_config
 from naslib_oe.errors import CheckpointError, ConfigError
@@ -119,10 +119,7 @@ def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo
     """
     bo = bo or s.settings.bo
     seed = s.run.seed if seed is None else seed
-    limit = distinct_limit(s.bench, s.settings.evaluator)
-    if limit is not None and bo.budget > limit:
-        raise ConfigError(f"search.oe_dvae.bo.budget {bo.budget} exceeds the {limit} distinct architectures of "
-                          f"{s.bench.name} that the '{s.settings.evaluator}' evaluator answers")
+    check_budget(s.bench, s.settings.evaluator, bo.budget, "search.oe_dvae.bo.budget")
     problem = problem or configured_problem(s, store=out_dir)
     evaluator, quality = problem.evaluator, problem.evaluator_quality
     writable_dir(out_dir)

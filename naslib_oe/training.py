@@ -133,11 +133,15 @@ class TrainStep:
             self.loss_fn = torch.compile(model.loss_with_noise, dynamic=False)
         self.use_amp = config.amp and device.type == "cuda"
         self.device = device
+        self.finite = True  # whether the last call's loss was finite (a step was taken)
 
     def __call__(self, batch: DAGBatch, generator: torch.Generator) -> LossTerms:
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_amp):
             terms = self.loss_fn(batch, self.model.sample_noise(len(batch), generator))
-        if not torch.isfinite(terms.total):  # no step from a NaN loss: the weights stay those of the last good step
+        # one host sync per step, read by the caller too: no step from a NaN loss, so the weights
+        # stay those of the last good step
+        self.finite = bool(torch.isfinite(terms.total))
+        if not self.finite:
             return terms
         self.optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
@@ -342,7 +346,7 @@ def train_vae(
         for step, i in enumerate(bar):
             batch = data[order[i:i + config.batch_size]]
             terms = train_step(batch, gen)
-            if not torch.isfinite(terms.total):  # stop before a NaN step reaches a checkpoint or model file
+            if not train_step.finite:  # stop before a NaN step reaches a checkpoint or model file
                 _diverged(epoch, step, terms, optimizer, state_path)
             if per_batch:
                 scheduler.step()

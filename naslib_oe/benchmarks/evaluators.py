@@ -106,10 +106,13 @@ class SurrogateEvaluator(TableEvaluator):
         return f"SurrogateEvaluator({self.bench.name}, {self.dataset}, {type(self.predictor).__name__})"
 
 
-def distinct_limit(bench: TabularBenchmark, kind: str = "table") -> int | None:
-    """The most distinct architectures a search can query with evaluator ``kind``: the table's
-    size for ``table``; None (no limit) for ``surrogate``, which answers any valid architecture."""
-    return len(bench) if kind == "table" else None
+def check_budget(bench: TabularBenchmark, kind: str, budget: int, key: str) -> None:
+    """Raise a ``ConfigError`` naming ``key`` when ``budget`` exceeds the distinct architectures
+    a search can query with evaluator ``kind``: the table's size for ``table`` (no optimizer
+    repeats a query, so a larger budget cannot be spent); ``surrogate`` answers any valid one."""
+    if kind == "table" and budget > len(bench):
+        raise ConfigError(f"{key} {budget} exceeds the {len(bench)} distinct architectures of {bench.name} that the "
+                          f"'table' evaluator answers; give a budget <= {len(bench)}")
 
 
 def make_evaluator(bench: TabularBenchmark, kind: str = "table", dataset: str | None = None,

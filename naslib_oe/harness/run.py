@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from naslib_oe import naslib_compat
 from naslib_oe.benchmarks import Metric, MetricNotAvailable, TabularBenchmark, load_benchmark
-from naslib_oe.benchmarks.evaluators import distinct_limit
+from naslib_oe.benchmarks.evaluators import check_budget
 from naslib_oe.config import RunConfig
 from naslib_oe.errors import ConfigError, RunFolderError
 from naslib_oe.harness.lock import locked_run_dir
@@ -277,10 +277,7 @@ def preflight(run: RunConfig, optimizers: Sequence[str], seeds: Sequence[int], b
     settings = run.settings
     if "oe_dvae" in optimizers and settings.checkpoint:
         check_model_file(settings.checkpoint, bench.space.name, what="search.oe_dvae.checkpoint")
-    limit = distinct_limit(bench, settings.evaluator)
-    if limit is not None and budget > limit:
-        raise ConfigError(f"--budget {budget} exceeds the {limit} distinct architectures of {bench.name} that the "
-                          f"'{settings.evaluator}' evaluator answers; give a budget <= {limit}")
+    check_budget(bench, settings.evaluator, budget, "--budget")
     if resume:
         for optimizer in optimizers:
             for seed in seeds:
