@@ -139,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--smoke", action="store_true", help="a tiny run for CI")
     parser.add_argument("--checkpoint", help=f"a trained ENAS GraphVAE (a model file or zoo:<name>; default "
                                              f"{ZOO_MODEL}, unless --train, --paper or --smoke)")
+    parser.add_argument("--seed", type=int, help="the search's seed (BO and the random baseline; default: the "
+                                                 "config's); the default folder becomes runs/run_enas/<mode>-seed<N>")
     parser.add_argument("--out", help="output folder (default: runs/run_enas/<mode>)")
     parser.add_argument("--resume", action="store_true", help="continue a stopped run in its output folder")
     parser.add_argument("--config", default=str(CONFIG), help="base config (default: configs/enas.yaml)")
@@ -147,12 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     name = "paper" if args.paper else "smoke" if args.smoke else "train" if args.train else "default"
     started = time.perf_counter()
 
-    s = pipeline.setup(args.config, MODES[name] + args.set)
+    seed = [] if args.seed is None else [f"seed={args.seed}"]
+    s = pipeline.setup(args.config, MODES[name] + seed + args.set)
     if s.run.space != "enas":
         parser.error(f"{args.config} is a {s.run.space} config; this example runs on ENAS")
     if name == "smoke":
         s.data.train, s.data.train_y = s.data.train[:SMOKE_TRAIN_GRAPHS], s.data.train_y[:SMOKE_TRAIN_GRAPHS]
-    out = Path(args.out or s.run.out_dir / "run_enas" / name)
+    out = Path(args.out or s.run.out_dir / "run_enas" / (name if args.seed is None else f"{name}-seed{args.seed}"))
     writable_dir(out)
 
     checkpoint = args.checkpoint or (ZOO_MODEL if name == "default" else None)

@@ -15,6 +15,7 @@ from naslib_oe import zoo
 from naslib_oe.benchmarks import TabularBenchmark, load_benchmark
 from naslib_oe.benchmarks.evaluators import check_budget
 from naslib_oe.bo import BOSettings, SearchResult, predictive_performance, run_search
+from naslib_oe.bo.finetune import FinetuneSettings
 from naslib_oe.config import OESettings, RunConfig, parse_config
 from naslib_oe.errors import CheckpointError, ConfigError
 from naslib_oe.metrics import evaluate_vae
@@ -39,7 +40,8 @@ class Setup:
     def data(self) -> VAEData:
         """The VAE's train and test split (:func:`~naslib_oe.training.vae_data`), made on first use:
         ``search`` needs none, and sampling NB101 cells takes a minute."""
-        return vae_data(self.bench, seed=0, sampled_cells=self.settings.train.sampled_cells)
+        return vae_data(self.bench, seed=0, sampled_cells=self.settings.train.sampled_cells,
+                        distinct=self.settings.train.sampled_distinct)
 
     @property
     def model_path(self) -> str | Path:
@@ -149,7 +151,9 @@ def search(s: Setup, model: GraphVAE, out_dir: Path, seed: int | None = None, bo
 
 #: predictors `naslib-oe predictors` knows; with NASLib also ``naslib-<name>`` for NASLib's
 #: gcn, bonas, xgb, mlp (path encoding) and gp
-PREDICTORS = ("oe", "dvae", "adj_gp", "adj_gbt")
+#: ``oe_ft`` / ``dvae_ft``: the same VAEs with the input map refit on each training set
+#: (``bo.finetune`` of the config, or by default the embedding table and latent head, 100 steps)
+PREDICTORS = ("oe", "dvae", "oe_ft", "dvae_ft", "adj_gp", "adj_gbt")
 NASLIB_PREDICTOR_PREFIX = "naslib-"
 
 
@@ -187,12 +191,17 @@ def predictor_comparison(s: Setup, names: Sequence[str], train_sizes: Sequence[i
     checkpoints = checkpoints or {}
     space, dataset = s.bench.space, s.run.dataset
     y = s.bench.column(Metric.VAL_ACCURACY, s.bench.resolve_dataset(dataset))
-    factories = {}
+    factories, vaes = {}, {}
+    tune = s.settings.bo.finetune if s.settings.bo.finetune.enabled else FinetuneSettings(params="embedding+head")
     for name in names:
-        if name in ("oe", "dvae"):
-            embedding = "learned" if name == "oe" else "onehot"
-            vae = comparison_vae(s, embedding, checkpoints.get(name), progress)
-            factories[name] = lambda seed, vae=vae: OEPredictor(vae, head=head, seed=seed)
+        if name in ("oe", "dvae", "oe_ft", "dvae_ft"):
+            base = name.removesuffix("_ft")
+            if base not in vaes:  # oe and oe_ft share one VAE
+                embedding = "learned" if base == "oe" else "onehot"
+                vaes[base] = comparison_vae(s, embedding, checkpoints.get(base), progress)
+            finetune = tune if name.endswith("_ft") else None
+            factories[name] = lambda seed, vae=vaes[base], ft=finetune: OEPredictor(vae, head=head, seed=seed,
+                                                                                     finetune=ft)
         elif name == "adj_gp":
             factories[name] = lambda seed: AdjacencyPredictor(space, head="gp", seed=seed)
         elif name == "adj_gbt":

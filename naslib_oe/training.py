@@ -74,6 +74,7 @@ class TrainConfig:
     checkpoint_every: int = 1   # epochs; the last epoch is always saved
     device: str = "auto"        # auto | cpu | cuda
     sampled_cells: int = 0      # > 0: train on this many cells drawn by the codec's sampler (seeded), not the table
+    sampled_distinct: bool = False  # sampled_cells counts distinct cells, each trained on once (no repeats)
     amp: bool = False           # bf16 autocast (CUDA only)
     compile: bool = False       # torch.compile the loss (CUDA only)
 
@@ -202,16 +203,18 @@ class VAEData:
 
 #: held-out sampled cells (reconstruction, validity, novelty) beside ``train.sampled_cells``
 SAMPLED_TEST_CELLS = 2000
+#: draws per asked-for training cell before distinct sampling gives up (NB101 needs about 11 for 30k)
+MAX_DRAWS_PER_CELL = 50
 
 
 def vae_data(bench: TabularBenchmark, seed: int = 0, metric: Metric = Metric.VAL_ACCURACY,
-             sampled_cells: int = 0, test_cells: int = SAMPLED_TEST_CELLS) -> VAEData:
+             sampled_cells: int = 0, test_cells: int = SAMPLED_TEST_CELLS, distinct: bool = False) -> VAEData:
     """The VAE's data for a table: D-VAE's split on ENAS; elsewhere a seeded 90/10 split.
 
     With ``sampled_cells`` > 0 the VAE is tested on ``test_cells`` distinct cells
     drawn by the space's own sampler and trains on that many further draws (seeded; repeats
-    kept; no accuracy is used) that are none of them: NB101's 423k cells are not all in a
-    table here. The table's split stays the
+    kept unless ``distinct``; no accuracy is used) that are none of them: NB101's 423k cells
+    are not all in a table here. The table's split stays the
     :attr:`VAEData.labelled` one, for the predictive metrics."""
     if isinstance(bench, EnasBenchmark):
         train, test = bench.dvae_split(seed=seed)
@@ -228,15 +231,23 @@ def vae_data(bench: TabularBenchmark, seed: int = 0, metric: Metric = Metric.VAL
         return table
     space, rng = bench.space, np.random.default_rng(seed)
     # held out first: distinct cells as the sampler draws them; then training draws that avoid them.
-    # Repeats are kept: NB101's recipe reaches few cells often (317k draws give 29k distinct cells),
-    # so insisting on distinct training cells would never end
+    # NB101's recipe reaches few cells often (317k draws give 29k distinct cells): repeats spend
+    # epochs on the common small cells, distinct draws spread them over more of the space
     test = space.sample_many(test_cells, rng)
-    held_out = {space.hash(d) for d in test}
+    taken = {space.hash(d) for d in test}
     train: list[ArchDAG] = []
-    while len(train) < sampled_cells:
+    draws = 0
+    while len(train) < sampled_cells and draws < MAX_DRAWS_PER_CELL * sampled_cells:
+        draws += 1
         dag = space.sample(rng)
-        if space.hash(dag) not in held_out:
+        key = space.hash(dag)
+        if key not in taken:
             train.append(dag)
+            if distinct:
+                taken.add(key)
+    if len(train) < sampled_cells:
+        raise ConfigError(f"{space.name}'s sampler gave {len(train)} distinct new cells in {draws} draws, "
+                          f"short of train.sampled_cells {sampled_cells}; ask for fewer distinct cells")
     return VAEData(train, test, [], [], labelled=table)
 
 

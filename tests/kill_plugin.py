@@ -1,7 +1,7 @@
 """A test-only optimizer family that kills its own process at an exact query: the hook that
 drives the kill-and-resume test (no timers, no polling).
 
-``killonce-ls`` is our ``ls`` (built by ``build_optimizer``, so it reads the same config keys);
+``killonce-ls`` is our ``ls`` (``killonce-oe_dvae:<finetune>`` our refit ``oe_dvae``) (built by ``build_optimizer``, so it reads the same config keys);
 its ``new_epoch`` sends SIGKILL to the process once query ``KILL_AT`` has been evaluated but
 before the harness logs it, the first time only (a marker file remembers it). The resumed run,
 under the same name, then runs on. Import this module in the process that runs ``compare``
@@ -34,4 +34,5 @@ def killed_once(name: str, cfg, seed: int) -> BlackBoxOptimizer:
     return optimizer
 
 
-register_family(OptimizerFamily("killonce-", ("ls",), killed_once, check=lambda name: None, module=__name__))
+register_family(OptimizerFamily("killonce-", ("ls",), killed_once, check=lambda name: None, module=__name__,
+                                variants=("oe_dvae",)))  # killonce-oe_dvae:embedding+head: a refit search

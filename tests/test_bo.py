@@ -13,6 +13,7 @@ from naslib_oe.bo import (BOSettings, GPSettings, LatentBO, Prior, SurrogateFitE
                           optimize_batch, predict, run_search, select_from_pool)
 from naslib_oe.bo import surrogate as surrogate_module
 from naslib_oe.bo.targets import copula
+from naslib_oe.errors import ConfigError
 from naslib_oe.models import GraphVAE, VAEConfig
 from naslib_oe.training import TrainConfig, train_vae, vae_data
 
@@ -253,3 +254,58 @@ def test_enas_surrogate_quality(enas_bench):
     assert quality.spearman > 0.8 and quality.rmse < 0.5  # percent
     mean, spread = surrogate.predict_with_spread(enas_bench.dags[:5])
     assert mean.shape == spread.shape == (5,)
+
+
+# --- the refit of the input map (bo.finetune) ----------------------------------------------
+def test_refit_moves_the_embedding_towards_the_labels_and_leaves_the_vae_untouched(nb201_bench):
+    from naslib_oe.bo.finetune import FinetuneSettings, refit_encoder
+
+    torch.manual_seed(0)
+    vae = GraphVAE(nb201_bench.space, VAEConfig(hidden=16, latent=4))
+    before = {k: v.clone() for k, v in vae.state_dict().items()}
+    rows = np.random.default_rng(0).permutation(len(nb201_bench))[:40]
+    dags = [nb201_bench.dags[i] for i in rows]
+    y = copula(torch.tensor(nb201_bench.column("val_accuracy", "cifar10")[rows]))
+    tuned = refit_encoder(vae, dags, y, FinetuneSettings(params="embedding", steps=15, lr=0.05, penalty=0.0))
+    assert all(torch.equal(before[k], v) for k, v in vae.state_dict().items())  # the given VAE: not one weight moved
+    moved = (tuned.embedding.vectors - vae.embedding.vectors).abs().max()
+    assert moved > 1e-3 and not any(p.requires_grad for p in tuned.parameters())
+    assert torch.equal(tuned.to_mu.weight, vae.to_mu.weight)  # "embedding" leaves the head alone
+    head = refit_encoder(vae, dags, y, FinetuneSettings(params="embedding+head", steps=15, lr=0.05, penalty=0.0))
+    assert not torch.equal(head.to_mu.weight, vae.to_mu.weight)
+    # the pull towards the pretrained weights holds a refit in place
+    held = refit_encoder(vae, dags, y, FinetuneSettings(params="embedding", steps=15, lr=0.05, penalty=1e4))
+    assert (held.embedding.vectors - vae.embedding.vectors).abs().max() < moved / 10
+    # deterministic: the same data and seed give the same refit (a replayed search repeats it)
+    again = refit_encoder(vae, dags, y, FinetuneSettings(params="embedding", steps=15, lr=0.05, penalty=0.0))
+    assert torch.equal(again.embedding.table.weight, tuned.embedding.table.weight)
+    # a one-hot VAE's table starts at the identity and is refit too ("one-hot start")
+    onehot = GraphVAE(nb201_bench.space, VAEConfig(hidden=16, latent=4, op_embedding="onehot"))
+    refit = refit_encoder(onehot, dags, y, FinetuneSettings(params="embedding", steps=5, lr=0.05, penalty=0.0))
+    assert not torch.equal(refit.embedding.table.weight, onehot.embedding.table.weight)
+    assert torch.equal(onehot.embedding.vectors, torch.eye(onehot.space.num_ops + 1)[:-1, :onehot.space.num_ops])
+
+
+def test_a_refit_search_replays_exactly_and_scores_candidates_through_the_refit(nb201_bench, monkeypatch):
+    from naslib_oe.bo import search as search_module
+
+    torch.manual_seed(0)
+    vae = GraphVAE(nb201_bench.space, VAEConfig(hidden=16, latent=4))
+    settings = BOSettings(budget=25, batch_size=5, num_init=10, proposal="pool", local_top=2,
+                          finetune={"params": "embedding+head", "steps": 3})
+    refits = []
+    real = search_module.refit_encoder
+    monkeypatch.setattr(search_module, "refit_encoder", lambda *a, **k: refits.append(real(*a, **k)) or refits[-1])
+    first = run_search(vae, TableEvaluator(nb201_bench, "cifar10"), settings, seed=3, progress=False)
+    assert len(refits) == 3  # one per BO round, each continuing the last
+    assert not torch.equal(refits[-1].embedding.table.weight, vae.embedding.table.weight)
+    logged = [r.as_dict() for r in first.records]
+    replayed = run_search(vae, TableEvaluator(nb201_bench, "cifar10"), settings, seed=3, progress=False,
+                          replay=logged[:17])
+    assert [r.arch for r in replayed.records] == [r.arch for r in first.records]
+    frozen = run_search(vae, TableEvaluator(nb201_bench, "cifar10"), BOSettings(**{**settings.__dict__,
+                        "finetune": "none"}), seed=3, progress=False)
+    assert [r.arch for r in frozen.records[:10]] == [r.arch for r in first.records[:10]]  # same random start
+    assert [r.arch for r in frozen.records[10:]] != [r.arch for r in first.records[10:]]  # the refit steers the rounds
+    with pytest.raises(ConfigError, match="finetune.params"):
+        BOSettings(finetune="table")

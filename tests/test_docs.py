@@ -96,6 +96,7 @@ def test_every_documented_command_parses_and_names_existing_configs(page, line):
 
 def test_every_setting_is_in_the_configs_reference():
     from naslib_oe.bo import BOSettings
+    from naslib_oe.bo.finetune import FinetuneSettings
     from naslib_oe.bo.surrogate import GPSettings
     from naslib_oe.config import EvalSettings, OESettings
     from naslib_oe.models import VAEConfig
@@ -103,7 +104,7 @@ def test_every_setting_is_in_the_configs_reference():
 
     text = (REPO / "docs" / "configs.md").read_text()
     sections = {"": OESettings, "model.": VAEConfig, "train.": TrainConfig, "eval.": EvalSettings, "bo.": BOSettings,
-                "bo.gp.": GPSettings}
+                "bo.gp.": GPSettings, "bo.finetune.": FinetuneSettings}
     missing = [f"search.oe_dvae.{prefix}{f.name}" for prefix, cls in sections.items() for f in dataclasses.fields(cls)
                if f"`search.oe_dvae.{prefix}{f.name}`" not in text]
     assert not missing, f"docs/configs.md lacks {missing}"

@@ -103,6 +103,54 @@ def test_markdown_table_hand_made():
     assert best[-2:] == ["| x | 1 | 5.00 | – | surrogate | 1 | 3 | `arch-b` |", "| x | 2 | 2.00 | 91.00 | table | 0 | 2 | `arch-a` |"]
 
 
+def _hand_made_run(root: Path, trials: dict[str, dict[int, list[tuple[str, float, float]]]], top: list[str]) -> Path:
+    """A run folder written by hand: per optimizer and seed, the (arch, val, test) of each query."""
+    budget = len(next(iter(next(iter(trials.values())).values())))
+    (root / "run.json").write_text(json.dumps({"config": {"search_space": "s", "dataset": "d"}, "budget": budget,
+                                               "optimum": 100.0, "optimum_metric": "test_accuracy",
+                                               "top_k": {"k": 2, "metric": "val_accuracy", "archs": top}}))
+    for opt, seeds in trials.items():
+        for seed, queries in seeds.items():
+            log, done = trial_paths(root, opt, seed)
+            log.parent.mkdir(parents=True, exist_ok=True)
+            best, lines = None, []
+            for q, (arch, val, test) in enumerate(queries, start=1):
+                best = (val, test) if best is None or val > best[0] else best
+                lines.append(json.dumps(dataclasses.asdict(TrajectoryRecord(q, arch, val, test, best[0], best[1],
+                                                                            float(q), False, 0.0))))
+            log.write_text("\n".join(lines) + "\n")
+            done.touch()
+    return root
+
+
+def test_paired_differences_and_top_k_hits_in_aggregate_csv(tmp_path):
+    # a beats b by 1, 3 (seeds 0, 1) at query 2; c ran seed 0 only and is worse than both
+    run_dir = _hand_made_run(tmp_path, {
+        "a": {0: [("x", 1, 50), ("t1", 9, 60)], 1: [("y", 1, 50), ("z", 2, 62)]},
+        "b": {0: [("x", 1, 50), ("w", 2, 59)], 1: [("y", 1, 50), ("t2", 8, 59)]},
+        "c": {0: [("x", 1, 40), ("v", 2, 41)]}}, top=["t1", "t2"])
+    plot_run(run_dir)
+    rows = {(r["optimizer"], int(r["queries"])): r for r in csv.DictReader(open(run_dir / "aggregate.csv"))}
+    a2, b2, c2 = rows["a", 2], rows["b", 2], rows["c", 2]
+    assert a2["best_other"] == "b" and float(a2["diff_to_best_other_mean"]) == pytest.approx(2.0)
+    assert float(a2["diff_to_best_other_se"]) == pytest.approx(np.std([1, 3], ddof=1) / np.sqrt(2), abs=1e-4)
+    assert a2["paired_seeds"] == "2" and b2["best_other"] == "a" and float(b2["diff_to_best_other_mean"]) == -2.0
+    # c's best other is a (mean 61 > b's 59), paired over seed 0 only: 41 - 60, one pair, s.e. 0
+    assert (c2["best_other"], float(c2["diff_to_best_other_mean"]), c2["paired_seeds"]) == ("a", -19.0, "1")
+    assert float(c2["diff_to_best_other_se"]) == 0.0
+    # top-k: a hit t1 at query 2 of seed 0 (1 of 2 trials), b hit t2 at query 2 of seed 1, c never
+    assert (rows["a", 1]["top_k_found_share"], rows["a", 1]["top_k_median_query"]) == ("0.0000", "")
+    assert (a2["top_k_found_share"], a2["top_k_median_query"]) == ("0.5000", "2")
+    assert (c2["top_k_found_share"], c2["top_k_median_query"]) == ("0.0000", "")
+    summary = (run_dir / "summary.md").read_text()
+    assert "| a | ~+2.00 ± 1.00 vs b |" in summary  # 2 s.e. = 2.0: inside the noise
+    assert "| c | ?-19.00 ± 0.00 vs a |" in summary  # one common seed: no noise estimate
+    assert "| c | 0 / 1 | – |" in summary and "| a | 1 / 2 | 2 |" in summary
+    # the CLI's plot redraws the same files from the logs alone
+    (run_dir / "aggregate.csv").unlink()
+    assert main(["plot", str(run_dir)]) == 0 and (run_dir / "aggregate.csv").is_file()
+
+
 def test_crashed_trial_is_reported_and_others_finish(cfg_file, tmp_path, monkeypatch):
     from naslib_oe.errors import CheckpointError
     from naslib_oe.optimizers import OEDVAE
@@ -136,29 +184,33 @@ def test_crashed_trial_is_reported_and_others_finish(cfg_file, tmp_path, monkeyp
 
 
 @pytest.mark.slow
-def test_resume_after_kill_continues_without_repeats(cfg_file, tmp_path):
+@pytest.mark.parametrize("optimizer, budget", [("ls", 400), ("oe_dvae:embedding+head", 45)])
+def test_resume_after_kill_continues_without_repeats(cfg_file, tmp_path, optimizer, budget):
     """kill -9 a running compare at an exact query (a hook in the optimizer, not a timer), then
-    --resume: the same trajectory as an uninterrupted run, none lost or repeated."""
+    --resume: the same trajectory as an uninterrupted run, none lost or repeated; for a search
+    whose rounds refit the VAE's input map too."""
     from tests.kill_plugin import KILL_AT, MARKER_ENV
 
+    cfg_file.write_text(cfg_file.read_text().replace("proposal: pool}", "proposal: pool, finetune: {steps: 3}}"))
     run_dir, marker = tmp_path / "killed", tmp_path / "killed-once"
-    argv = ["compare", "--config", str(cfg_file), "--optimizers", "killonce-ls", "--seeds", "1", "--budget", "400",
-            "--out", str(run_dir)]
+    argv = ["compare", "--config", str(cfg_file), "--optimizers", f"killonce-{optimizer}", "--seeds", "1",
+            "--budget", str(budget), "--out", str(run_dir)]
     script = f"import sys, tests.kill_plugin\nfrom naslib_oe.cli import main\nsys.exit(main({argv!r} + sys.argv[1:]))"
     env = {**os.environ, MARKER_ENV: str(marker), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     killed = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=600)
     assert killed.returncode == -signal.SIGKILL and marker.exists()
-    log, done = trial_paths(run_dir, "killonce-ls", 0)
+    log, done = trial_paths(run_dir, f"killonce-{optimizer}", 0)
     assert len(read_trajectory(log)) == KILL_AT and not done.exists()
     resumed_run = subprocess.run([sys.executable, "-c", script, "--resume"], capture_output=True, text=True, env=env,
                                  timeout=600)
     assert resumed_run.returncode == 0, resumed_run.stderr[-2000:]
     resumed = read_trajectory(log)
-    assert [r.query for r in resumed] == list(range(1, 401)) and done.exists()
-    assert len({r.arch for r in resumed}) == 400
-    reference = compare(load_config(cfg_file), ["ls"], seeds=1, budget=400, run_dir=tmp_path / "clean", progress=False)
+    assert [r.query for r in resumed] == list(range(1, budget + 1)) and done.exists()
+    assert len({r.arch for r in resumed}) == budget
+    # (the killed trial trained its own VAE, the clean run a shared one: the same seeded training)
+    reference = compare(load_config(cfg_file), [optimizer], seeds=1, budget=budget, run_dir=tmp_path / "clean", progress=False)
     assert reference.outcomes[0].status == "done"
-    clean = read_trajectory(trial_paths(tmp_path / "clean", "ls", 0)[0])
+    clean = read_trajectory(trial_paths(tmp_path / "clean", optimizer, 0)[0])
     assert [(r.arch, r.val_acc, r.best_val) for r in resumed] == [(r.arch, r.val_acc, r.best_val) for r in clean]
 
 

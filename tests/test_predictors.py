@@ -31,9 +31,10 @@ def data(nb201_bench):
 @pytest.mark.parametrize("make", [
     lambda vae, space: OEPredictor(vae, head="gp"),
     lambda vae, space: OEPredictor(vae, head="mlp", seed=3),
+    lambda vae, space: OEPredictor(vae, head="gp", finetune={"params": "embedding+head", "steps": 3}),
     lambda vae, space: AdjacencyPredictor(space),
     lambda vae, space: AdjacencyTreesPredictor(space),
-], ids=["oe-gp", "oe-mlp", "adj-gp", "adj-gbt"])
+], ids=["oe-gp", "oe-mlp", "oe-gp-refit", "adj-gp", "adj-gbt"])
 def test_predictor_contract(make, tiny_vae, data, nb201_bench):
     xtrain, ytrain, xtest, _ = data
     predictor = make(tiny_vae, nb201_bench.space)
@@ -64,6 +65,17 @@ def test_same_seed_same_predictions(tiny_vae, data, nb201_bench):
     xtrain, ytrain, xtest, _ = data
     for make in (lambda: OEPredictor(tiny_vae, head="mlp", seed=1), lambda: AdjacencyTreesPredictor(nb201_bench.space, seed=1)):
         np.testing.assert_array_equal(make().fit(xtrain, ytrain).query(xtest), make().fit(xtrain, ytrain).query(xtest))
+
+
+def test_a_refit_predictor_embeds_through_its_refit_and_leaves_the_vae_alone(tiny_vae, data):
+    xtrain, ytrain, xtest, _ = data
+    before = {k: v.clone() for k, v in tiny_vae.state_dict().items()}
+    refit = OEPredictor(tiny_vae, finetune={"params": "embedding", "steps": 10, "lr": 0.05, "penalty": 0.0}).fit(xtrain, ytrain)
+    frozen = OEPredictor(tiny_vae).fit(xtrain, ytrain)
+    assert all(torch.equal(before[k], v) for k, v in tiny_vae.state_dict().items())
+    assert not torch.equal(refit.input_map.embedding.table.weight, tiny_vae.embedding.table.weight)
+    assert not torch.allclose(refit.embed(xtest), frozen.embed(xtest))  # queries go through the refit map
+    assert frozen.input_map is None and not np.allclose(refit.query(xtest), frozen.query(xtest))
 
 
 def test_oe_predictor_pretrains_without_labels():

@@ -221,7 +221,7 @@ def test_eps_scale_zero_trains_on_mu_and_scales_the_noise():
         VAEConfig(eps_scale=-1.0)
 
 
-def test_sampled_cells_hold_out_distinct_draws_and_keep_the_table_for_the_gp(nb101_bench):
+def test_sampled_cells_hold_out_distinct_draws_and_keep_the_table_for_the_gp(nb101_bench, monkeypatch):
     data = vae_data(nb101_bench, seed=0, sampled_cells=400, test_cells=60)
     space = nb101_bench.space
     held_out = {space.hash(d) for d in data.test}
@@ -232,3 +232,12 @@ def test_sampled_cells_hold_out_distinct_draws_and_keep_the_table_for_the_gp(nb1
     assert data.predictive.train == table.train and data.predictive.test_y == table.test_y  # the GP keeps the table
     again = vae_data(nb101_bench, seed=0, sampled_cells=400, test_cells=60)
     assert [space.hash(d) for d in again.train] == [space.hash(d) for d in data.train]  # seeded
+    repeats = len(data.train) - len({space.hash(d) for d in data.train})
+    assert repeats > 0  # NB101's sampler draws its small cells often
+    distinct = vae_data(nb101_bench, seed=0, sampled_cells=400, test_cells=60, distinct=True)
+    keys = [space.hash(d) for d in distinct.train]
+    assert len(set(keys)) == 400 and not held_out & set(keys) and distinct.test == data.test
+    # more distinct cells than the sampler reaches in 50 draws each: an error, not an endless loop
+    monkeypatch.setattr(space, "sample", lambda rng: nb101_bench.dags[0])  # a sampler with one cell
+    with pytest.raises(ConfigError, match="gave 0 distinct new cells in 100 draws"):
+        vae_data(nb101_bench, seed=0, sampled_cells=2, test_cells=1, distinct=True)

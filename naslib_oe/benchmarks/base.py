@@ -204,6 +204,14 @@ class TabularBenchmark:
         row = int(np.nanargmax(col))
         return self.dags[row], float(col[row])
 
+    def top(self, k: int, metric: Metric | str = Metric.VAL_ACCURACY, dataset: str | None = None) -> list[ArchDAG]:
+        """The ``k`` architectures with the highest ``metric``, best first, and any tied with the
+        ``k``-th (so that which of equal cells count is not an accident of row order)."""
+        col = np.nan_to_num(self.column(metric, dataset), nan=-np.inf)
+        order = np.argsort(-col, kind="stable")
+        cut = col[order[min(k, len(order)) - 1]]
+        return [self.dags[i] for i in order if col[i] >= cut]
+
     def architectures(self) -> list[ArchDAG]:
         return list(self.dags)
 

@@ -11,6 +11,12 @@ architectures:
   ``decode_samples`` times; the most frequent valid decode is kept (D-VAE);
 * ``pool``: the best candidates of a known pool by acquisition value (exact on tables).
 
+With ``finetune`` (:mod:`naslib_oe.bo.finetune`) each round first refits the VAE's input map
+(the operation-embedding table, optionally the latent head) on the labelled points, jointly
+with a GP by the exact marginal likelihood and held near the pretrained weights; the round's
+GP, its candidates and its latent box then use the refit map. Decoding keeps the pretrained
+decoder. The refit is a function of the round's data and seed, so a replayed search repeats it.
+
 With ``local_top = k > 0`` a round first looks near the best architectures known so far: its
 candidates are the unseen one-move neighbours (:meth:`SearchSpace.neighbours`) of the ``k``
 best, ranked by the same acquisition, a trust region in architecture space. Only when those
@@ -34,6 +40,7 @@ from tqdm.auto import tqdm
 
 from naslib_oe.benchmarks.evaluators import EvalResult, Evaluator
 from naslib_oe.bo.acquisition import ACQUISITIONS, optimize_batch, select_from_pool
+from naslib_oe.bo.finetune import FinetuneSettings, refit_encoder
 from naslib_oe.bo.proposals import decode_most_frequent
 from naslib_oe.bo.surrogate import GPSettings, fit_gp
 from naslib_oe.bo.targets import TARGETS
@@ -66,10 +73,12 @@ class BOSettings:
     num_restarts: int = 5             # acquisition optimiser: L-BFGS restarts per point
     raw_samples: int = 256            # acquisition optimiser: random points to start from
     gp: GPSettings = field(default_factory=GPSettings)
+    finetune: FinetuneSettings = field(default_factory=FinetuneSettings)  # refit the input map each round
 
     def __post_init__(self) -> None:
         if isinstance(self.gp, dict):
             self.gp = GPSettings.from_dict(self.gp)
+        self.finetune = FinetuneSettings.from_value(self.finetune)
         if self.proposal not in ("decode", "pool"):
             raise ConfigError(f"bo.proposal must be 'decode' or 'pool', not {self.proposal!r}")
         if self.targets not in TARGETS:
@@ -115,13 +124,14 @@ class LatentBO:
         self._pool_z = vae.embed(self._pool).double() if self._pool else None  # embedded once, reused every round
         self._pool_row = {self.space.hash(d): i for i, d in enumerate(self._pool)} if self._pool else None
         if self._prior_z is not None:
-            ref_z = self._prior_z
+            ref_z, self._reference = self._prior_z, list(prior.dags)
         elif self._pool_z is not None:
-            ref_z = self._pool_z
+            ref_z, self._reference = self._pool_z, self._pool
         else:
-            reference = list(prior.dags) if prior else self.space.sample_many(BOX_SAMPLES, self.rng)
-            ref_z = vae.embed(reference).double()
+            self._reference = list(prior.dags) if prior else self.space.sample_many(BOX_SAMPLES, self.rng)
+            ref_z = vae.embed(self._reference).double()
         self.bounds = torch.stack([ref_z.min(0).values, ref_z.max(0).values])  # [2, latent]
+        self.input_map: GraphVAE = vae  # the round's input map: ``vae``, or its refit copy (bo.finetune)
 
     # --- tell ----------------------------------------------------------------------------
     def observe(self, dag: ArchDAG, value: float) -> None:
@@ -155,17 +165,39 @@ class LatentBO:
                 out.append(dag)
         return out
 
+    def _latents(self, dags: Sequence[ArchDAG], cached: torch.Tensor | None = None) -> torch.Tensor:
+        """``[len(dags), latent]`` under the round's input map (``cached``: the pretrained map's)."""
+        if cached is not None and self.input_map is self.vae:
+            return cached
+        return self.input_map.embed(list(dags)).double()
+
     def _training_data(self) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.vae.embed([d for d, _ in self.observed]).double()
+        z = self._latents([d for d, _ in self.observed])
         y = torch.tensor([v for _, v in self.observed], dtype=torch.float64, device=z.device)
         if self._prior is not None:
-            z = torch.cat([self._prior_z, z])
+            z = torch.cat([self._latents(self._prior.dags, self._prior_z), z])
             y = torch.cat([torch.tensor(self._prior.values, dtype=torch.float64, device=z.device), y])
         return z, y
+
+    def _refit(self, seed: int) -> None:
+        """Refit the input map on the observations and a seeded subset of the prior (bo.finetune)."""
+        f = self.settings.finetune
+        if not f.enabled or len(self.observed) < f.min_points:
+            self.input_map = self.vae
+            return
+        labelled = self.observed[-f.max_points:]
+        if self._prior is not None and len(labelled) < f.max_points:
+            rows = np.random.default_rng(seed).permutation(len(self._prior.dags))[: f.max_points - len(labelled)]
+            labelled = [(self._prior.dags[i], self._prior.values[i]) for i in sorted(rows)] + labelled
+        y = TARGETS[self.settings.targets](torch.tensor([v for _, v in labelled], dtype=torch.float64))
+        previous = self.input_map if f.warm_start and self.input_map is not self.vae else None
+        self.input_map = refit_encoder(self.vae, [d for d, _ in labelled], y, f, self.settings.gp, seed=seed,
+                                       warm_start=previous)
 
     def _bo_round(self, n: int) -> list[ArchDAG]:
         s = self.settings
         seed = self.seed * 10_007 + self.rounds_done
+        self._refit(seed)
         z, y = self._training_data()
         y = TARGETS[s.targets](y)  # monotone: the best architecture stays the best
         gp = fit_gp(z, y, s.gp, seed=seed)
@@ -193,10 +225,10 @@ class LatentBO:
         if not candidates:
             return [], None
         dags = list(candidates.values())
-        if self._pool_row is not None:
+        if self._pool_row is not None and self.input_map is self.vae:
             rows = torch.tensor([self._pool_row[k] for k in candidates], device=self._pool_z.device)
             return dags, self._pool_z[rows]
-        return dags, self.vae.embed(dags).double()
+        return dags, self._latents(dags)
 
     def _global_round(self, gp, best_f: float, n: int, taken_dags: Sequence[ArchDAG], seed: int) -> list[ArchDAG]:
         """``n`` new architectures from the whole pool, or decoded from the latent box."""
@@ -204,12 +236,19 @@ class LatentBO:
         taken = {self.space.hash(d) for d in taken_dags}
         if s.proposal == "pool":
             fresh = [i for i, d in enumerate(self._pool) if self.is_new(d) and self.space.hash(d) not in taken]
-            rows = select_from_pool(gp, best_f, self._pool_z[fresh], n, s.acq, seed=seed)
+            fresh_z = (self._pool_z[fresh] if self.input_map is self.vae
+                       else self._latents([self._pool[i] for i in fresh]))
+            rows = select_from_pool(gp, best_f, fresh_z, n, s.acq, seed=seed)
             return [self._pool[fresh[i]] for i in rows]
         chosen: list[ArchDAG] = []
         pending: torch.Tensor | None = None
+        bounds = self.bounds
+        if self.input_map is not self.vae:  # the refit map moves the latents: the box follows them
+            ref_z = self._latents(self._reference)
+            bounds = torch.stack([ref_z.min(0).values, ref_z.max(0).values])
         for attempt in range(MAX_REPROPOSALS):
-            points = optimize_batch(gp, best_f, self.bounds, n - len(chosen), s.acq, X_pending=pending,
+            # decoded by the pretrained decoder: the refit stays near it, and candidates are re-embedded
+            points = optimize_batch(gp, best_f, bounds, n - len(chosen), s.acq, X_pending=pending,
                                     num_restarts=s.num_restarts, raw_samples=s.raw_samples, seed=seed + attempt)
             for dag in decode_most_frequent(self.vae, points, s.decode_samples, self.decode_generator):
                 if dag is not None and self.is_new(dag) and self.space.hash(dag) not in taken:

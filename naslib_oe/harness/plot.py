@@ -8,7 +8,8 @@ from matplotlib.figure import Figure  # no pyplot: a notebook's backend is left 
 import numpy as np
 
 from naslib_oe.errors import RunFolderError
-from naslib_oe.harness.aggregate import Curve, best_architectures_table, load_run, markdown_table, write_csv
+from naslib_oe.harness.aggregate import (Curve, best_architectures_table, load_run, markdown_table, paired_table,
+                                        top_k_table, write_csv)
 
 
 LINE_STYLES = ("-", "--", "-.", ":")
@@ -16,8 +17,8 @@ MARKERS = ("o", "s", "^", "D", "v", "x")
 
 
 def plot_run(run_dir: str | Path) -> dict[str, Path]:
-    """Write ``aggregate.csv``, ``summary.md`` (the table by budget, then each optimizer's best
-    architectures) and ``regret.png`` into ``run_dir``."""
+    """Write ``aggregate.csv``, ``summary.md`` (the table by budget, the paired differences, the
+    top-k hits, then each optimizer's best architectures) and ``regret.png`` into ``run_dir``."""
     run_dir = Path(run_dir)
     run, curves = load_run(run_dir)
     if not curves:
@@ -26,7 +27,8 @@ def plot_run(run_dir: str | Path) -> dict[str, Path]:
     md = run_dir / "summary.md"
     cfg = run["config"]
     md.write_text(f"# {cfg['search_space']} / {cfg.get('dataset')}: {run['budget']} queries\n\n"
-                  + markdown_table(run, curves) + "\n" + best_architectures_table(curves))
+                  + "\n".join(part for part in (markdown_table(run, curves), paired_table(run, curves),
+                                                 top_k_table(run, curves), best_architectures_table(curves)) if part))
     png = run_dir / "regret.png"
     regret_figure(run, curves).savefig(png, dpi=120)
     return {"csv": csv_path, "markdown": md, "png": png}

@@ -42,7 +42,7 @@ from naslib_oe.harness.lock import locked_run_dir
 from naslib_oe.harness.runfile import RUN_FILE, read_run_file
 from naslib_oe.harness.trajectory import TrajectoryRecord, TrajectoryWriter, read_trajectory, trial_paths
 from naslib_oe.models.checkpoint import check_model_file
-from naslib_oe.optimizers import build_optimizer, check_available
+from naslib_oe.optimizers import build_optimizer, check_available, is_oe_dvae
 from naslib_oe.problem import Problem, build_problem, problem_prior
 
 PACKAGES = ("naslib_oe", "torch", "torch_geometric", "gpytorch", "botorch", "numpy", "scipy", "scikit-learn")
@@ -153,6 +153,10 @@ def run_problem(run_dir: Path, run: RunConfig) -> Problem:
                          store=run_dir)
 
 
+#: the summary's top-k: the share of trials that queried one of the space's k best cells by validation
+TOP_K = 10
+
+
 def _experiment(cfg: dict[str, Any], budget: int) -> dict[str, Any]:
     """The part of ``run.json`` that must match for trials to share a run folder."""
     return {"config": cfg, "budget": budget}
@@ -178,8 +182,13 @@ def prepare_run_dir(run_dir: Path, run: RunConfig, budget: int, bench: TabularBe
         optimum, metric = bench.best(Metric.VAL_ACCURACY, dataset)[1], "val_accuracy"
     run_dir.mkdir(parents=True, exist_ok=True)
     prior_note = problem_prior(bench, run.settings.bo.use_prior)[1]
+    # the space's best cells by the search metric: the summary counts the trials that reached one.
+    # Only where every query is a table cell; ENAS's surrogate answers for decodes outside the table
+    top_k = ({"k": TOP_K, "metric": "val_accuracy",
+              "archs": [bench.space.to_string(d) for d in bench.top(TOP_K, Metric.VAL_ACCURACY, dataset)]}
+             if run.settings.evaluator == "table" else None)
     stored = {**experiment, "optimum": optimum, "optimum_metric": metric, "benchmark": repr(bench), "prior": prior_note,
-              "data_notes": bench.notes,
+              "data_notes": bench.notes, "top_k": top_k,
               "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     path.write_text(json.dumps(stored, indent=2, default=str))
     return stored
@@ -275,7 +284,7 @@ def preflight(run: RunConfig, optimizers: Sequence[str], seeds: Sequence[int], b
     the model file and its space, the budget against the architectures the evaluator answers,
     and, on resume, that every trial log reads. Raises the error a trial would otherwise hit."""
     settings = run.settings
-    if "oe_dvae" in optimizers and settings.checkpoint:
+    if any(map(is_oe_dvae, optimizers)) and settings.checkpoint:
         check_model_file(settings.checkpoint, bench.space.name, what="search.oe_dvae.checkpoint")
     check_budget(bench, settings.evaluator, budget, "--budget")
     if resume:
@@ -295,7 +304,7 @@ def _compare_locked(run: RunConfig, optimizers, seed_list, budget, run_dir, work
     if quality is not None:
         print(quality)
     trial_run = run
-    if "oe_dvae" in optimizers and not run.settings.checkpoint:
+    if any(map(is_oe_dvae, optimizers)) and not run.settings.checkpoint:
         trial_run = _with_shared_vae(run, bench, run_dir / "vae")
     threads = 1 if (workers > 1 or backend == "ray") else None
     specs = [TrialSpec(str(run_dir), trial_run, opt, seed, budget, resume, threads, plugins)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from naslib_oe.benchmarks import Metric, NB201Benchmark, load_benchmark
-from naslib_oe.config import oe_settings
+from naslib_oe.config import RunConfig
 from naslib_oe.errors import ConfigError
 from naslib_oe.naslib.convert import (
     nb101_dag_from_spec, nb101_spec_from_dag, nb201_dag_from_op_indices, nb201_op_indices_from_dag,
@@ -43,12 +43,12 @@ class SpaceAdapter:
         native: a NASLib search-space object -> a function turning our DAGs into copies of it
             holding that architecture (what NASLib's ``query`` and predictors take).
         default_dataset_api: ``table`` (our files) or ``naslib`` (NASLib's ``get_dataset_api``).
-        table_api: ``(cfg, store) -> dataset_api`` over our files; None where our files cannot
+        table_api: ``(run, store) -> dataset_api`` over our files; None where our files cannot
             stand in for NASLib's (``no_table_reason`` says why).
         naslib_data: whether NASLib's own ``get_dataset_api`` has data for the space.
         view: the harness's recording view (see :data:`View`); None: NASLib's own data only.
         whole_table: the table lists every architecture, so a pool search may use all of it.
-        extras: ``(cfg, best, dataset_api) -> dict`` added to ``naslib-run``'s summary.
+        extras: ``(run, best, dataset_api) -> dict`` added to ``naslib-run``'s summary.
         problem: ``(search_space, dataset, dataset_api) -> Problem`` for a space whose NASLib
             object brings its own evaluator in the dataset API (our ENAS space); None: queries
             go through NASLib's ``arch.query`` (:mod:`naslib_oe.naslib.problem`).
@@ -59,12 +59,12 @@ class SpaceAdapter:
     to_dag: Callable[[Any], ArchDAG]
     native: Callable[[Any], Callable[[ArchDAG], Any]]
     default_dataset_api: str = "table"
-    table_api: Callable[[dict, str | Path | None], Any] | None = None
+    table_api: Callable[[RunConfig, str | Path | None], Any] | None = None
     no_table_reason: str = ""
     naslib_data: bool = True
     view: View | None = None
     whole_table: bool = False
-    extras: Callable[[dict, Any, Any], dict] = lambda cfg, best, api: {}
+    extras: Callable[[RunConfig, Any, Any], dict] = lambda run, best, api: {}
     problem: Callable[[Any, str, Any], Problem] | None = None
 
 
@@ -186,13 +186,13 @@ def _nb201_view(problem: Problem, queried: list) -> tuple[Any, Any]:
     return _nb201_space(), {"nb201_data": RecordingTable(table, queried)}
 
 
-def _nb201_extras(cfg: dict, best: Any, dataset_api: Any) -> dict:
+def _nb201_extras(run: RunConfig, best: Any, dataset_api: Any) -> dict:
     """NASLib's TEST_ACCURACY is its validation value on NB201: add the table's ori-test accuracy."""
     table = dataset_api.get("nb201_data") if isinstance(dataset_api, dict) else None
     # our table adapter already holds the benchmark; NASLib's own data does not have our test column
-    bench = table.bench if isinstance(table, NB201TableData) else NB201Benchmark.load(oe_settings(cfg).data_path)
+    bench = table.bench if isinstance(table, NB201TableData) else NB201Benchmark.load(run.settings.data_path)
     dag = nb201_dag_from_op_indices(best.get_op_indices())
-    return {"table_test_acc": bench.query(dag, Metric.TEST_ACCURACY, cfg["dataset"])}
+    return {"table_test_acc": bench.query(dag, Metric.TEST_ACCURACY, run.dataset)}
 
 
 # --- NAS-Bench-101 ---------------------------------------------------------------------------
@@ -200,12 +200,12 @@ _nb101_space = _naslib_space("NasBench101SearchSpace")
 
 
 # --- ENAS (our EnasSearchSpace plays NASLib's part) --------------------------------------------
-def _enas_table_api(cfg: dict, store: str | Path | None) -> Any:
+def _enas_table_api(run: RunConfig, store: str | Path | None) -> Any:
     """Every optimizer sees the same values: ``search.oe_dvae.evaluator`` (table or surrogate),
     fit once and kept in ``store``, and the training-table prior for ``oe_dvae``."""
-    settings = oe_settings(cfg)
-    problem = build_problem(load_benchmark("enas", settings.data_path), settings.evaluator, cfg["dataset"],
-                            seed=cfg["seed"], use_prior=settings.bo.use_prior, store=store)
+    settings = run.settings
+    problem = build_problem(load_benchmark("enas", settings.data_path), settings.evaluator, run.dataset,
+                            seed=run.seed, use_prior=settings.bo.use_prior, store=store)
     if problem.evaluator_quality is not None:
         print(problem.evaluator_quality)
     print(f"prior: {problem.prior_note}")
@@ -237,7 +237,7 @@ def _nb101_native(search_space: Any) -> Callable[[ArchDAG], Any]:
 
 register_adapter(SpaceAdapter(
     "nasbench201", _nb201_space, lambda arch: nb201_dag_from_op_indices(arch.get_op_indices()), _nb201_native,
-    table_api=lambda cfg, store: nb201_dataset_api(oe_settings(cfg).data_path, report_missing_as=NOT_RECORDED),
+    table_api=lambda run, store: nb201_dataset_api(run.settings.data_path, report_missing_as=NOT_RECORDED),
     view=_nb201_view, whole_table=True, extras=_nb201_extras))
 register_adapter(SpaceAdapter(
     "nasbench101", _nb101_space, lambda arch: nb101_dag_from_spec(arch.get_spec()), _nb101_native,
@@ -247,4 +247,4 @@ register_adapter(SpaceAdapter(
 register_adapter(SpaceAdapter(
     "enas", EnasSearchSpace, lambda arch: arch.dag, lambda space: EnasSearchSpace,
     table_api=_enas_table_api, naslib_data=False, view=_enas_view, problem=_enas_problem,
-    extras=lambda cfg, best, api: {"final_val_from_surrogate": api["evaluator"].query(best.dag).surrogate}))
+    extras=lambda run, best, api: {"final_val_from_surrogate": api["evaluator"].query(best.dag).surrogate}))

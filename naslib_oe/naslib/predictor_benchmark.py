@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from naslib_oe.config import ConfigError, load_config
+from naslib_oe.config import ConfigError, RunConfig, parse_config
 from naslib_oe.naslib.runner import NASLibMissing, build_dataset_api, build_search_space, overrides_from_pairs, \
     require_naslib
 
@@ -36,28 +36,28 @@ EVALUATOR_DEFAULTS: dict[str, Any] = {
 SUMMARY_METRICS = ("kendalltau", "spearman", "fit_time")
 
 
-def evaluator_config(cfg: dict[str, Any], predictor: str):
-    """Our config dict -> the yacs node NASLib's ``PredictorEvaluator`` reads."""
+def evaluator_config(run: RunConfig, predictor: str):
+    """Our parsed config -> the yacs node NASLib's ``PredictorEvaluator`` reads."""
     from yacs.config import CfgNode
 
-    node = CfgNode({**EVALUATOR_DEFAULTS, **cfg, "predictor": predictor}, new_allowed=True)
-    node.save = str(Path(cfg["out_dir"]) / predictor)
+    node = CfgNode({**EVALUATOR_DEFAULTS, **run.raw, "predictor": predictor}, new_allowed=True)
+    node.save = str(run.out_dir / predictor)
     return node
 
 
-def evaluate_predictor(cfg: dict[str, Any], predictor: str, log: Any) -> list[dict[str, Any]]:
+def evaluate_predictor(run: RunConfig, predictor: str, log: Any) -> list[dict[str, Any]]:
     """One predictor through NASLib's ``PredictorEvaluator``: its records, one per training size."""
     from naslib.defaults.predictor_evaluator import PredictorEvaluator
     from naslib.predictors.ensemble import Ensemble
     from naslib.utils import set_seed
 
-    node = evaluator_config(cfg, predictor)
-    space = build_search_space({**cfg, "search": {}})
+    node = evaluator_config(run, predictor)
+    space = build_search_space(run)
     ensemble = Ensemble(predictor_type=predictor, num_ensemble=node.num_ensemble, ss_type=space.get_type(),
                         config=node)
-    set_seed(cfg["seed"])  # the same architectures for every predictor
+    set_seed(run.seed)  # the same architectures for every predictor
     evaluator = PredictorEvaluator(ensemble, config=node)
-    evaluator.adapt_search_space(space, load_labeled=False, dataset_api=build_dataset_api({**cfg, "search": {}}))
+    evaluator.adapt_search_space(space, load_labeled=False, dataset_api=build_dataset_api(run))
     with contextlib.redirect_stdout(log):
         evaluator.evaluate()
     return [{k: v for k, v in r.items() if not k.startswith("full_")} for r in evaluator.results[1:]]
@@ -81,18 +81,19 @@ def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, list[dic
     from naslib_oe.naslib.predictor_types import register
 
     register()
-    cfg = load_config(config, overrides)
+    run_config = parse_config(config, overrides)
+    cfg = run_config.raw
     names = cfg.get("predictors")
     if not names or not isinstance(names, list):
         raise ConfigError(f"{config}: `predictors:` must list predictor types, e.g. [oe, xgb, gp]")
-    out = Path(cfg["out_dir"])
+    out = run_config.out_dir
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, Any]]] = {}
     with open(out / "evaluator.log", "w") as log:
         for name in names:
             start = time.perf_counter()
             print(f"{name}: NASLib's PredictorEvaluator, train sizes {cfg.get('train_size_list')} ...", flush=True)
-            results[name] = evaluate_predictor(cfg, name, log)
+            results[name] = evaluate_predictor(run_config, name, log)
             print(f"{name}: done in {time.perf_counter() - start:.0f} s", flush=True)
             (out / "results.json").write_text(json.dumps(results, indent=1, default=float))
     table = summary_table(results)

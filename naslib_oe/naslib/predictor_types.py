@@ -9,7 +9,10 @@ a block (for tests). Importing :mod:`naslib_oe.naslib` with NASLib importable re
 
 * ``oe``: the learned-embedding VAE (DVAE-EMB) of the zoo for the space, with a GP on its
   posterior means (:class:`~naslib_oe.predictors.OEPredictor`);
-* ``oe_onehot``: the same with the zoo's one-hot D-VAE.
+* ``oe_onehot``: the same with the zoo's one-hot D-VAE;
+* ``oe_ft``, ``oe_onehot_ft``: the same, with the VAE's input map (operation embeddings and
+  latent head) refit on each training set jointly with the GP
+  (:mod:`naslib_oe.bo.finetune`, ``embedding+head`` at its defaults).
 
 Uncertainty. NASLib's acquisition functions (its, ucb, ei, ...) take the mean and the
 standard deviation over the ensemble's members. Copies of one GP fit on one training set
@@ -35,7 +38,9 @@ from naslib_oe.predictors.base import as_dags
 from naslib_oe.spaces import canonical_space_name, get_space
 
 #: our predictor types -> the zoo embedding they use
-OE_PREDICTOR_TYPES = {"oe": "learned", "oe_onehot": "onehot"}
+OE_PREDICTOR_TYPES = {"oe": "learned", "oe_onehot": "onehot", "oe_ft": "learned", "oe_onehot_ft": "onehot"}
+#: the refit the ``*_ft`` types make on each training set
+FINETUNE = "embedding+head"
 
 _naslib_get_ensemble: Any = None  # NASLib's own Ensemble.get_ensemble while ours is in place
 
@@ -76,7 +81,8 @@ class SharedGP:
 
         space = canonical_space_name(ss_type)
         vae = _zoo_vae(zoo_model_for(space, OE_PREDICTOR_TYPES[predictor_type]), space)
-        self.predictor = OEPredictor(vae=vae, head="gp", seed=seed)
+        self.predictor = OEPredictor(vae=vae, head="gp", seed=seed,
+                                     finetune=FINETUNE if predictor_type.endswith("_ft") else None)
         self.space = vae.space
         self._fitted_on: Any = None
         self._last: tuple[Any, tuple[np.ndarray, np.ndarray]] | None = None

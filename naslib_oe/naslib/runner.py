@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 from naslib_oe import naslib_compat
 from naslib_oe.benchmarks import DataError
-from naslib_oe.config import ConfigError, load_config, oe_settings
+from naslib_oe.config import ConfigError, RunConfig, parse_config
 from naslib_oe.naslib.adapters import NOT_RECORDED, adapter
 
 #: NASLib's own defaults (runners/nas/discrete_config.yaml) for the keys its optimizers read,
@@ -64,58 +64,60 @@ def require_naslib() -> None:
         raise NASLibMissing(MISSING_NASLIB.format(error=f"{type(err).__name__}: {err}")) from None
 
 
-def naslib_config(cfg: dict[str, Any]):
-    """Our config dict -> NASLib's yacs ``CfgNode`` (defaults filled, ``save`` set)."""
+def naslib_config(run: RunConfig, optimizer: str | None = None):
+    """Our parsed config -> NASLib's yacs ``CfgNode`` (defaults filled, ``save`` set), for
+    ``optimizer`` (default: the config's ``optimizer`` key)."""
     from yacs.config import CfgNode
 
-    search = dict(cfg.get("search") or {})
-    budget = oe_settings(cfg).bo.budget
-    search = {**NASLIB_SEARCH_DEFAULTS, "epochs": budget, **search, "seed": cfg["seed"]}
-    node = CfgNode({**cfg, "search": search,
+    cfg, optimizer = run.raw, optimizer or run.raw["optimizer"]
+    search = {**NASLIB_SEARCH_DEFAULTS, "epochs": run.settings.bo.budget, **run.search, "seed": run.seed}
+    node = CfgNode({**cfg, "optimizer": optimizer, "seed": run.seed, "search": search,
                     "evaluation": {**NASLIB_EVALUATION_DEFAULTS, **(cfg.get("evaluation") or {})}},
                    new_allowed=True)
-    node.save = f"{cfg['out_dir']}/{cfg['search_space']}/{cfg['dataset']}/{cfg['optimizer']}/{cfg['seed']}"
+    node.save = f"{run.out_dir}/{run.space}/{run.dataset}/{optimizer}/{run.seed}"
     return node
 
 
-def build_search_space(cfg: dict[str, Any]) -> Any:
+def build_search_space(run: RunConfig) -> Any:
     """The config's search space as a NASLib search-space object."""
-    space = adapter(cfg["search_space"]).search_space()
-    space.instantiate_model = bool(cfg["search"].get("instantiate_model", False))
+    space = adapter(run.space).search_space()
+    space.instantiate_model = bool(run.search.get("instantiate_model", False))
     return space
 
 
-def build_dataset_api(cfg: dict[str, Any], store: str | Path | None = None) -> Any:
+def build_dataset_api(run: RunConfig, store: str | Path | None = None) -> Any:
     """``dataset_api: table`` (our files; the space's default, see its adapter) or ``naslib``
     (NASLib's ``get_dataset_api``).
 
     On ENAS it carries the problem of :func:`naslib_oe.problem.build_problem`: the configured
     evaluator (a surrogate is fit once and kept in ``store``) and the training-table prior.
     """
-    name = cfg["search_space"]
+    name = run.space
     spec = adapter(name)
-    source = cfg.get("dataset_api") or spec.default_dataset_api
+    source = run.raw.get("dataset_api") or spec.default_dataset_api
     if source == "naslib":
         if not spec.naslib_data:
             raise ConfigError(f"{name}: NASLib has no data for this space; use dataset_api: table")
         from naslib.utils import get_dataset_api
 
-        return get_dataset_api(name, cfg["dataset"])
+        return get_dataset_api(name, run.dataset)
     if source != "table":
         raise ConfigError(f"dataset_api must be 'table' or 'naslib', not {source!r}")
     if spec.table_api is None:
         raise ConfigError(f"{name}: {spec.no_table_reason}")
-    return spec.table_api(cfg, store)
+    return spec.table_api(run, store)
 
 
-def optimizer_factories() -> dict[str, Callable[[Any], Any]]:
-    """Optimizer name -> class taking the NASLib config; nothing is built until chosen."""
+def optimizer_factories() -> dict[str, Callable[[Any, RunConfig], Any]]:
+    """Optimizer name -> ``(NASLib config node, our parsed config) -> optimizer``; nothing is
+    built until chosen. NASLib's read the node, ``oe_dvae`` the parsed config (no second parse)."""
     from naslib.optimizers import Bananas, LocalSearch, Npenas, RandomSearch, RegularizedEvolution
 
     from naslib_oe.optimizers import OEDVAE
 
-    return {"rs": RandomSearch, "re": RegularizedEvolution, "ls": LocalSearch, "bananas": Bananas,
-            "npenas": Npenas, "oe_dvae": OEDVAE}
+    naslib = {"rs": RandomSearch, "re": RegularizedEvolution, "ls": LocalSearch, "bananas": Bananas, "npenas": Npenas}
+    return {**{name: (lambda node, run, cls=cls: cls(node)) for name, cls in naslib.items()},
+            "oe_dvae": lambda node, run: OEDVAE(run)}
 
 
 def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
@@ -124,19 +126,20 @@ def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     from naslib.defaults.trainer import Trainer
     from naslib.utils import log_args, set_seed, setup_logger
 
-    cfg = load_config(config, overrides)
+    run_config = parse_config(config, overrides)
+    optimizer_name = run_config.raw["optimizer"]
     factories = optimizer_factories()
-    if cfg["optimizer"] not in factories:
-        raise ConfigError(f"{config}: optimizer {cfg['optimizer']!r} is not one of {sorted(factories)}")
-    node = naslib_config(cfg)
+    if optimizer_name not in factories:
+        raise ConfigError(f"{config}: optimizer {optimizer_name!r} is not one of {sorted(factories)}")
+    node = naslib_config(run_config)
     for sub in ("search", "eval"):  # NASLib's checkpointer expects them (its get_config_from_args makes them)
         os.makedirs(os.path.join(node.save, sub), exist_ok=True)
     setup_logger(node.save + "/log.log").setLevel(logging.INFO)
     log_args(node)  # the config dump NASLib's own runners write first
 
-    search_space, dataset_api = build_search_space(cfg), build_dataset_api(cfg, store=node.save)
-    set_seed(cfg["seed"])
-    optimizer = factories[cfg["optimizer"]](node)
+    search_space, dataset_api = build_search_space(run_config), build_dataset_api(run_config, store=node.save)
+    set_seed(run_config.seed)
+    optimizer = factories[optimizer_name](node, run_config)
     optimizer.adapt_search_space(search_space, dataset_api=dataset_api)
     trainer = Trainer(optimizer, node, lightweight_output=True)
     trainer.search(resume_from="")
@@ -145,13 +148,13 @@ def run(config: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     best = optimizer.get_final_architecture()
     trajectory = trainer.search_trajectory
     summary = {
-        "config": str(config), "optimizer": cfg["optimizer"], "search_space": cfg["search_space"],
-        "dataset": cfg["dataset"], "seed": cfg["seed"], "queries": len(trajectory.valid_acc),
+        "config": str(config), "optimizer": optimizer_name, "search_space": run_config.space,
+        "dataset": run_config.dataset, "seed": run_config.seed, "queries": len(trajectory.valid_acc),
         "final_val_acc": float(trajectory.valid_acc[-1]), "final_test_acc": float(test),
         "final_architecture": _describe(best), "errors_json": str(Path(node.save) / "errors.json"),
         "naslib": naslib_compat.provenance(),
     }
-    summary.update(adapter(cfg["search_space"]).extras(cfg, best, dataset_api))
+    summary.update(adapter(run_config.space).extras(run_config, best, dataset_api))
     (Path(node.save) / "naslib_oe_summary.json").write_text(json.dumps(summary, indent=2))
     print(_summary_text(summary))
     return summary

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from naslib_oe.config import RunConfig
 from naslib_oe.errors import ConfigError
 from naslib_oe.naslib.adapters import adapter, known_spaces
 from naslib_oe.naslib.predictor_types import OE_PREDICTOR_TYPES
@@ -34,23 +35,25 @@ class NASLibWrapped(BlackBoxOptimizer):
     Args:
         naslib_name: the NASLib optimizer; ``bananas:<predictor_type>`` (likewise npenas) sets
             ``search.predictor_type``, so one comparison can hold several predictors.
-        config: our config; its NASLib keys (``search.k``, ``search.predictor_type``, ...) are
-            read as ``naslib-oe naslib-run`` reads them.
+        config: our parsed config (or a config dict, parsed here); its NASLib keys (``search.k``,
+            ``search.predictor_type``, ...) are read as ``naslib-oe naslib-run`` reads them.
         seed: seeds NASLib's global random state when the problem is set.
     """
 
-    def __init__(self, naslib_name: str, config: Mapping[str, Any], seed: int = 0):
+    def __init__(self, naslib_name: str, config: RunConfig | Mapping[str, Any], seed: int = 0):
         require_naslib()
-        super().__init__(seed, dataset=config.get("dataset"))
+        run = config if isinstance(config, RunConfig) else RunConfig.parse(dict(config), source="naslib config")
+        super().__init__(seed, dataset=run.dataset)
         base, _, predictor_type = naslib_name.partition(":")
         if base not in NASLIB_OPTIMIZERS:
             raise KeyError(f"unknown NASLib optimizer {base!r}; expected one of {list(NASLIB_OPTIMIZERS)}")
         self.name = f"naslib-{naslib_name}"
         if predictor_type:
             _check_predictor_type(base, predictor_type)
-            config = {**config, "search": {**(config.get("search") or {}), "predictor_type": predictor_type}}
-        node = naslib_config({**config, "seed": seed, "optimizer": base})
-        self.inner = optimizer_factories()[base](node)
+            run = RunConfig.parse({**run.raw, "search": {**run.search, "predictor_type": predictor_type}},
+                                  source=self.name)
+        run = run.with_seed(seed)
+        self.inner = optimizer_factories()[base](naslib_config(run, optimizer=base), run)
         self.queried: list[ArchDAG] = []
 
     def on_problem(self) -> None:

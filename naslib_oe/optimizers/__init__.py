@@ -5,13 +5,16 @@ above this one add families of optimizers with :func:`register_family`: importin
 :mod:`naslib_oe.naslib` registers ``naslib-rs``, ``naslib-re``, ``naslib-ls``,
 ``naslib-bananas`` and ``naslib-npenas``, NASLib's own optimizers behind the same contract.
 A family may let some members take a variant after a colon (``naslib-bananas:oe``), so that
-one comparison can hold several settings of one optimizer.
+one comparison can hold several settings of one optimizer. ``oe_dvae`` takes the refit of
+its input map the same way: ``oe_dvae:none``, ``oe_dvae:embedding``, ``oe_dvae:embedding+head``
+set ``bo.finetune.params`` (see :mod:`naslib_oe.bo.finetune`) for that optimizer only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
+from naslib_oe.bo.finetune import FINETUNE_PARAMS
 from naslib_oe.config import RunConfig
 from naslib_oe.errors import ConfigError
 from naslib_oe.optimizers.base import BlackBoxOptimizer, LocalMetaOptimizer, Problem, Query
@@ -27,7 +30,7 @@ class OptimizerFamily:
 
     prefix: str
     names: tuple[str, ...]
-    build: Callable[[str, Mapping[str, Any], int], BlackBoxOptimizer]  # (name, config, seed)
+    build: Callable[[str, RunConfig, int], BlackBoxOptimizer]  # (name, parsed config, seed)
     check: Callable[[str], None]  # (member, prefix removed) raises a ConfigError saying why it cannot run here
     module: str                # importing it registers the family (done in worker processes)
     variants: tuple[str, ...] = ()  # members that accept ``<prefix><name>:<variant>``
@@ -52,14 +55,25 @@ def family_of(name: str) -> OptimizerFamily | None:
     return None
 
 
+def oe_dvae_variant(name: str) -> str | None:
+    """The ``bo.finetune.params`` of ``oe_dvae:<params>``, None for any other name."""
+    base, colon, variant = name.partition(":")
+    return variant if base == "oe_dvae" and colon and variant in FINETUNE_PARAMS else None
+
+
+def is_oe_dvae(name: str) -> bool:
+    """``oe_dvae`` or one of its ``oe_dvae:<finetune>`` variants (they need its VAE)."""
+    return name == "oe_dvae" or oe_dvae_variant(name) is not None
+
+
 def is_known(name: str) -> bool:
     """Ours, or a member of a registered family (whether it can run here is :func:`check_available`'s job)."""
-    return name in OPTIMIZERS or family_of(name) is not None
+    return name in OPTIMIZERS or oe_dvae_variant(name) is not None or family_of(name) is not None
 
 
 def optimizer_names() -> list[str]:
     """Every name :func:`build_optimizer` takes; ``:<variant>`` marks the members that take one."""
-    return sorted(OPTIMIZERS) + [f.prefix + n for f in FAMILIES.values() for n in f.names] + \
+    return sorted(OPTIMIZERS) + [f"oe_dvae:{p}" for p in FINETUNE_PARAMS] + [f.prefix + n for f in FAMILIES.values() for n in f.names] + \
         [f"{f.prefix}{n}:<variant>" for f in FAMILIES.values() for n in f.variants]
 
 
@@ -89,10 +103,13 @@ def build_optimizer(name: str, config: RunConfig | Mapping[str, Any] | None = No
         raise KeyError(f"unknown optimizer {name!r}; expected one of {optimizer_names()}")
     run = config if isinstance(config, RunConfig) else RunConfig.parse(config or {})
     family = family_of(name)
-    if family is not None:  # NASLib's optimizers read NASLib's config: the plain dict
-        return family.build(name[len(family.prefix):], run.raw, seed)
+    if family is not None:
+        return family.build(name[len(family.prefix):], run, seed)
     if name == "oe_dvae":
         return OEDVAE(run.with_seed(seed), **kwargs)
+    if (params := oe_dvae_variant(name)) is not None:
+        bo = replace(run.settings.bo, finetune=replace(run.settings.bo.finetune, params=params))
+        return OEDVAE(replace(run.with_seed(seed), settings=replace(run.settings, bo=bo)), **kwargs)
     search = run.search
     if isinstance(search.get(name), Mapping):
         raise ConfigError(f"search.{name}: our {name} reads NASLib's keys directly under search "
@@ -103,4 +120,4 @@ def build_optimizer(name: str, config: RunConfig | Mapping[str, Any] | None = No
 
 __all__ = ["BlackBoxOptimizer", "LocalMetaOptimizer", "Problem", "Query", "RandomSearch", "RegularizedEvolution",
            "LocalSearch", "OEDVAE", "OPTIMIZERS", "OptimizerFamily", "build_optimizer", "check_available", "family_of",
-           "is_known", "optimizer_names", "register_family"]
+           "is_known", "is_oe_dvae", "oe_dvae_variant", "optimizer_names", "register_family"]

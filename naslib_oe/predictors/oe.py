@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from naslib_oe.bo.finetune import FinetuneSettings, refit_encoder
 from naslib_oe.errors import ConfigError
 from naslib_oe.models import GraphVAE, VAEConfig
 from naslib_oe.predictors.base import ArchitecturePredictor
@@ -26,12 +27,16 @@ class OEPredictor(ArchitecturePredictor):
         head: ``gp`` (exact/sparse GP, BoTorch) or ``mlp`` (an ensemble of small MLPs).
         seed: fixes the head (and the pretraining, when there is one).
         model, train: the VAE and training settings for pretraining.
+        finetune: refit the input map (operation embeddings, optionally the latent head) on each
+            training set, jointly with a GP by the exact marginal likelihood
+            (:func:`~naslib_oe.bo.finetune.refit_encoder`); a dict, a ``params`` name or settings.
+            The VAE itself is never changed.
     """
 
     def __init__(self, vae: GraphVAE | None = None, checkpoint: str | Path | None = None,
                  space: SearchSpace | None = None, head: str = "gp", seed: int = 0,
                  model: VAEConfig | None = None, train: TrainConfig | None = None,
-                 pretrain_samples: int = PRETRAIN_SAMPLES):
+                 pretrain_samples: int = PRETRAIN_SAMPLES, finetune: FinetuneSettings | dict | str | None = None):
         if vae is None and checkpoint is not None:
             vae = GraphVAE.load(checkpoint, space)
         space = vae.space if vae is not None else space
@@ -43,6 +48,8 @@ class OEPredictor(ArchitecturePredictor):
         self.vae, self.space, self.head_name, self.seed = vae, space, head, seed
         self.model_config, self.train_config = model or VAEConfig(), train or TrainConfig(seed=seed)
         self.pretrain_samples = pretrain_samples
+        self.finetune = FinetuneSettings.from_value(finetune)
+        self.input_map: GraphVAE | None = None  # the VAE, or its copy refit on the training set
 
     def pre_process(self) -> None:
         """Pretrain the VAE if there is none (NASLib calls this before any query)."""
@@ -51,12 +58,17 @@ class OEPredictor(ArchitecturePredictor):
             self.vae = fit_vae(self.space, dags, self.model_config, self.train_config, progress=False)
 
     def embed(self, dags: list[ArchDAG]) -> torch.Tensor:
-        """Posterior means ``[len(dags), latent]``."""
+        """Posterior means ``[len(dags), latent]`` under the fitted input map (the VAE's before a fit)."""
         self.pre_process()
         with torch.no_grad():
-            return self.vae.embed(dags).cpu()
+            return (self.input_map or self.vae).embed(dags).cpu()
 
     def fit_dags(self, dags: list[ArchDAG], y: np.ndarray) -> None:
+        self.pre_process()
+        self.input_map = None
+        if self.finetune.enabled and len(dags) >= self.finetune.min_points:
+            self.input_map = refit_encoder(self.vae, dags, torch.as_tensor(y, dtype=torch.float64), self.finetune,
+                                           seed=self.seed)
         self.head = HEADS[self.head_name](seed=self.seed).fit(self.embed(dags), y)
 
     def predict_dags(self, dags: list[ArchDAG]) -> tuple[np.ndarray, np.ndarray]:

@@ -53,10 +53,16 @@ def test_oe_dvae_is_a_naslib_meta_optimizer(small_vae_path, nb201_bench):
     assert opt.get_checkpointables()["model"] is opt.vae
 
 
-def test_runner_oe_dvae_on_nb201_writes_naslib_output(small_vae_path, tmp_path, nb201_bench):
+def test_runner_oe_dvae_on_nb201_writes_naslib_output(small_vae_path, tmp_path, nb201_bench, monkeypatch):
+    import naslib_oe.config as config
+
+    calls = []
+    real = config.oe_settings
+    monkeypatch.setattr(config, "oe_settings", lambda *a, **k: calls.append(1) or real(*a, **k))
     overrides = [f"out_dir={tmp_path}", "search.epochs=12", f"search.oe_dvae.checkpoint={small_vae_path}",
                  *(f"search.oe_dvae.bo.{k}={v}" for k, v in SMALL_BO.items())]
     summary = runner.run("configs/nb201.yaml", overrides)
+    assert len(calls) == 1  # naslib-run parses its config once: the node, the table API and oe_dvae share it
     folder = tmp_path / "nasbench201" / "cifar10" / "oe_dvae" / "0"
     config, trajectory = json.loads((folder / "errors.json").read_text())
     assert config["optimizer"] == "oe_dvae" and len(trajectory["valid_acc"]) == 12

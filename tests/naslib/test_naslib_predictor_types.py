@@ -31,11 +31,12 @@ def nb201_archs(n, seed):
     return archs, np.array([a.query(Metric.VAL_ACCURACY, "cifar10", dataset_api=api) for a in archs])
 
 
-def test_oe_members_carry_the_gp_mean_and_std(nb201_bench):
+@pytest.mark.parametrize("predictor_type", ["oe", "oe_ft"])
+def test_oe_members_carry_the_gp_mean_and_std(nb201_bench, predictor_type):
     xtrain, ytrain = nb201_archs(30, 0)
     xtest, _ = nb201_archs(10, 1)
     with predictor_types.oe_predictor_types():
-        ensemble = Ensemble(predictor_type="oe", num_ensemble=3, ss_type="nasbench201")
+        ensemble = Ensemble(predictor_type=predictor_type, num_ensemble=3, ss_type="nasbench201")
         ensemble.fit(xtrain, ytrain)
         members = ensemble.query(xtest)
         assert members.shape == (3, 10)
@@ -44,6 +45,9 @@ def test_oe_members_carry_the_gp_mean_and_std(nb201_bench):
         np.testing.assert_allclose(members.std(axis=0), std, atol=1e-9)  # NASLib's acquisitions use np.std
         assert (std > 0).all()
         assert ensemble.ensemble[0].shared is ensemble.ensemble[2].shared  # one GP fit, not three
+        predictor = ensemble.ensemble[0].shared.predictor
+        # oe_ft refits the zoo VAE's input map on the training set (a copy; the zoo model is shared)
+        assert (predictor.input_map is not None) == (predictor_type == "oe_ft")
 
 
 def test_registration_leaves_other_types_alone_and_is_undone():
