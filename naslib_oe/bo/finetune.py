@@ -106,8 +106,8 @@ def refit_encoder(vae: GraphVAE, dags: Sequence[ArchDAG], y: torch.Tensor, setti
     targets = (targets - targets.mean()) / targets.std().clamp_min(1e-9)
     with torch.no_grad():
         z0 = tuned.encode(batch)[0].double()
-    # the unit-cube scaling of the pretrained latents stays fixed: a learned one could shrink the
-    # inputs to win likelihood without changing the representation
+    # the unit-cube scaling of the latents this refit starts from stays fixed: a learned one could
+    # shrink the inputs to win likelihood without changing the representation
     low, span = z0.min(0).values, (z0.max(0).values - z0.min(0).values).clamp_min(1e-6)
     model = SingleTaskGP((z0 - low) / span, targets[:, None], covar_module=KERNELS[gp.kernel](z0.shape[-1]))
     mll = ExactMarginalLogLikelihood(model.likelihood, model)

@@ -132,6 +132,7 @@ class LatentBO:
             ref_z = vae.embed(self._reference).double()
         self.bounds = torch.stack([ref_z.min(0).values, ref_z.max(0).values])  # [2, latent]
         self.input_map: GraphVAE = vae  # the round's input map: ``vae``, or its refit copy (bo.finetune)
+        self._refit_prior_z: torch.Tensor | None = None  # the prior under the refit map, embedded once per refit
 
     # --- tell ----------------------------------------------------------------------------
     def observe(self, dag: ArchDAG, value: float) -> None:
@@ -165,19 +166,25 @@ class LatentBO:
                 out.append(dag)
         return out
 
-    def _latents(self, dags: Sequence[ArchDAG], cached: torch.Tensor | None = None) -> torch.Tensor:
-        """``[len(dags), latent]`` under the round's input map (``cached``: the pretrained map's)."""
-        if cached is not None and self.input_map is self.vae:
-            return cached
+    def _latents(self, dags: Sequence[ArchDAG]) -> torch.Tensor:
+        """``[len(dags), latent]`` under the round's input map."""
         return self.input_map.embed(list(dags)).double()
 
     def _training_data(self) -> tuple[torch.Tensor, torch.Tensor]:
         z = self._latents([d for d, _ in self.observed])
         y = torch.tensor([v for _, v in self.observed], dtype=torch.float64, device=z.device)
         if self._prior is not None:
-            z = torch.cat([self._latents(self._prior.dags, self._prior_z), z])
+            z = torch.cat([self._prior_latents(), z])
             y = torch.cat([torch.tensor(self._prior.values, dtype=torch.float64, device=z.device), y])
         return z, y
+
+    def _prior_latents(self) -> torch.Tensor:
+        """``[n_prior, latent]`` under the round's input map: the GP's data and, decoding, the box."""
+        if self.input_map is self.vae:
+            return self._prior_z
+        if self._refit_prior_z is None:
+            self._refit_prior_z = self._latents(self._prior.dags)
+        return self._refit_prior_z
 
     def _refit(self, seed: int) -> None:
         """Refit the input map on the observations and a seeded subset of the prior (bo.finetune)."""
@@ -190,6 +197,7 @@ class LatentBO:
             rows = np.random.default_rng(seed).permutation(len(self._prior.dags))[: f.max_points - len(labelled)]
             labelled = [(self._prior.dags[i], self._prior.values[i]) for i in sorted(rows)] + labelled
         y = TARGETS[self.settings.targets](torch.tensor([v for _, v in labelled], dtype=torch.float64))
+        self._refit_prior_z = None
         previous = self.input_map if f.warm_start and self.input_map is not self.vae else None
         self.input_map = refit_encoder(self.vae, [d for d, _ in labelled], y, f, self.settings.gp, seed=seed,
                                        warm_start=previous)
@@ -244,7 +252,7 @@ class LatentBO:
         pending: torch.Tensor | None = None
         bounds = self.bounds
         if self.input_map is not self.vae:  # the refit map moves the latents: the box follows them
-            ref_z = self._latents(self._reference)
+            ref_z = self._prior_latents() if self._prior is not None else self._latents(self._reference)
             bounds = torch.stack([ref_z.min(0).values, ref_z.max(0).values])
         for attempt in range(MAX_REPROPOSALS):
             # decoded by the pretrained decoder: the refit stays near it, and candidates are re-embedded
