@@ -151,6 +151,24 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed_list(text: str) -> list[int]:
+    """argparse type: ``N`` (seeds 0..N-1), a range ``A-B`` (both included) or a list ``3,5,8``."""
+    text = text.strip()
+    try:
+        if "," in text:
+            seeds = [int(part) for part in text.split(",") if part.strip()]
+        elif "-" in text.lstrip("-"):
+            first, last = (int(part) for part in text.split("-", 1))
+            seeds = list(range(first, last + 1))
+        else:
+            seeds = list(range(_positive_int(text)))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must be N, A-B or a comma-separated list, not {text!r}") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"seeds must be distinct whole numbers >= 0, got {text!r}")
+    return seeds
+
+
 def _positive_ints(text: str) -> list[int]:
     """argparse type: comma-separated training-set sizes, each >= 2 (a GP needs two points)."""
     sizes = [_positive_int(part) for part in text.split(",") if part.strip()]
@@ -230,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.add_argument("--optimizers", default="oe_dvae,rs,re,ls", help="comma-separated (default: oe_dvae,rs,re,ls); with NASLib installed also "
                         "naslib-rs, naslib-re, naslib-ls, naslib-bananas, naslib-npenas")
-    p.add_argument("--seeds", type=_positive_int, default=10, help="seeds 0..N-1 per optimizer (default 10)")
+    p.add_argument("--seeds", type=_seed_list, default=list(range(10)),
+                   help="N for seeds 0..N-1 (default 10), a range A-B such as 100-109, or a list 3,5,8")
     p.add_argument("--budget", type=_positive_int, default=150, help="queries per trial (default 150)")
     p.add_argument("--workers", type=_positive_int, default=1, help="parallel trials in a local process pool")
     p.add_argument("--backend", choices=["process", "ray"], default="process")

@@ -101,6 +101,9 @@ def test_a_bad_input_is_one_line_before_any_work(case, argv, words, absent, tmp_
      "--points: must be at least 1"),
     (["compare", "--config", NB201, "--budget", "0"], "--budget: must be at least 1"),
     (["predictors", "--config", NB201, "--train-sizes", "1,5"], "training sizes must be whole numbers >= 2"),
+    (["compare", "--config", NB201, "--seeds", "5-3"], "seeds must be distinct whole numbers >= 0"),
+    (["compare", "--config", NB201, "--seeds", "1,1"], "seeds must be distinct whole numbers >= 0"),
+    (["compare", "--config", NB201, "--seeds", "a-b"], "seeds must be N, A-B or a comma-separated list"),
 ])
 def test_bad_command_line_numbers_are_refused_by_the_parser(argv, words, capsys):
     with pytest.raises(SystemExit) as stop:

@@ -309,3 +309,44 @@ def test_a_refit_search_replays_exactly_and_scores_candidates_through_the_refit(
     assert [r.arch for r in frozen.records[10:]] != [r.arch for r in first.records[10:]]  # the refit steers the rounds
     with pytest.raises(ConfigError, match="finetune.params"):
         BOSettings(finetune="table")
+
+
+def test_the_trust_region_widens_after_rounds_without_improvement_and_resets_after_one(nb201_bench):
+    space = nb201_bench.space
+    torch.manual_seed(0)
+    vae = GraphVAE(space, VAEConfig(hidden=16, latent=4))
+    settings = BOSettings(budget=60, batch_size=4, num_init=10, proposal="pool", local_top=1, local_radius=1,
+                          local_radius_max=3)
+    bo = LatentBO(vae, settings, seed=0, pool=nb201_bench.architectures())
+    rng = np.random.default_rng(0)
+    for dag in space.sample_many(10, rng):
+        bo.observe(dag, float(rng.uniform(50, 60)))
+    centre = max(bo.observed, key=lambda dv: dv[1])[0]
+
+    def moves(dag):  # NB201 cells differ by the edges whose operation differs
+        return sum(a != b for a, b in zip(dag.ops, centre.ops))
+
+    radii = []
+    for improves in [False, False, False, False, True, False]:
+        proposals = bo.propose(4)
+        radii.append(bo.radius)
+        assert {src for _, src in proposals} == {"bo"}
+        assert all(1 <= moves(d) <= bo.radius for d, _ in proposals), (radii, [moves(d) for d, _ in proposals])
+        for i, (dag, _) in enumerate(proposals):
+            bo.observe(dag, 99.0 if improves and i == 0 else 40.0)
+        if improves:
+            centre = proposals[0][0]
+    # 1 at the start, +1 per round below the best up to 3, 1 again after the round that reached 99
+    assert radii == [1, 2, 3, 3, 3, 1]
+    # the ball of radius 2 around one NB201 cell: 24 cells one move away and 6*5/2 * 16 = 240 two moves away
+    unseen, _ = bo._local_candidates(1, 2)
+    seen_in_ball = sum(1 <= moves(d) <= 2 for d, _ in bo.observed)
+    assert len(unseen) == 24 + 240 - seen_in_ball
+    assert {moves(d) for d in unseen} == {1, 2}
+    # radius 1 gives the one-move neighbours, in the order of SearchSpace.neighbours
+    one, _ = bo._local_candidates(1, 1)
+    assert [space.hash(d) for d in one] == [space.hash(d) for d in space.neighbours(centre) if bo.is_new(d)]
+    with pytest.raises(ConfigError, match="local_radius"):
+        BOSettings(local_radius=2, local_radius_max=1)
+    with pytest.raises(ConfigError, match="local_radius"):
+        BOSettings(local_radius=0)

@@ -81,3 +81,12 @@ def test_a_config_is_parsed_once_into_a_typed_run_config(monkeypatch, tmp_path, 
     assert not result.failed, result.failed[0].error
     assert len(calls) == 1  # the trials, their problem and the oe_dvae optimizer read the parsed object
     assert json.loads((tmp_path / "run.json").read_text())["config"]["seed"] == 3  # the plain dict, recorded
+
+
+def test_compare_runs_a_range_or_a_list_of_seeds(tmp_path, data_dir):
+    assert main(["compare", "--config", "configs/nb201.yaml", "--optimizers", "rs", "--seeds", "3-4", "--budget", "2",
+                 "--out", str(tmp_path / "range")]) == 0
+    assert sorted(p.name for p in (tmp_path / "range" / "trials" / "rs").glob("*.jsonl")) == ["seed3.jsonl", "seed4.jsonl"]
+    assert main(["compare", "--config", "configs/nb201.yaml", "--optimizers", "rs", "--seeds", "7,2", "--budget", "2",
+                 "--out", str(tmp_path / "list")]) == 0
+    assert sorted(p.name for p in (tmp_path / "list" / "trials" / "rs").glob("*.jsonl")) == ["seed2.jsonl", "seed7.jsonl"]

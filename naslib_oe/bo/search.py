@@ -18,9 +18,12 @@ GP, its candidates and its latent box then use the refit map. Decoding keeps the
 decoder. The refit is a function of the round's data and seed, so a replayed search repeats it.
 
 With ``local_top = k > 0`` a round first looks near the best architectures known so far: its
-candidates are the unseen one-move neighbours (:meth:`SearchSpace.neighbours`) of the ``k``
-best, ranked by the same acquisition, a trust region in architecture space. Only when those
-run out does the round fall back to the global proposal above.
+candidates are the unseen architectures within ``r`` moves (:meth:`SearchSpace.neighbours`) of
+the ``k`` best, ranked by the same acquisition, a trust region in architecture space. Only when
+those run out does the round fall back to the global proposal above. The radius ``r`` is
+``local_radius`` after a round that raised the best value (and at the start); each round that
+did not widens it by one move, up to ``local_radius_max``: a search stuck on a local optimum
+looks further out, as variable-neighbourhood search does, while the GP still ranks the ball.
 
 Architectures already observed (or in the prior) are dropped and the round re-proposes, so
 that every query of the budget is a new architecture. When re-proposing cannot find enough
@@ -69,6 +72,8 @@ class BOSettings:
     acq: str = "qlogei"               # qlogei | qei
     targets: Literal["raw", "copula"] = "copula"  # what the GP is fit on; see naslib_oe.bo.targets
     local_top: int = 0                # > 0: candidates are the neighbours of this many best architectures
+    local_radius: int = 1             # moves from those best: the trust region after a round that improved
+    local_radius_max: int | None = None  # widen by one move per round without improvement, up to this (None: no widening)
     use_prior: bool = True            # fit the GP on the training table too, where one is given
     num_restarts: int = 5             # acquisition optimiser: L-BFGS restarts per point
     raw_samples: int = 256            # acquisition optimiser: random points to start from
@@ -87,6 +92,9 @@ class BOSettings:
             raise ConfigError(f"bo.acq must be one of {sorted(ACQUISITIONS)}, not {self.acq!r}")
         if self.budget < 1 or self.batch_size < 1 or self.num_init < 0 or self.decode_samples < 1 or self.local_top < 0:
             raise ConfigError("bo.budget, batch_size and decode_samples must be positive, num_init and local_top >= 0")
+        if self.local_radius < 1 or (self.local_radius_max is not None and self.local_radius_max < self.local_radius):
+            raise ConfigError(f"bo.local_radius must be >= 1 and bo.local_radius_max >= local_radius, not "
+                              f"{self.local_radius} and {self.local_radius_max}")
         if self.num_init > self.budget:
             raise ConfigError(f"bo.num_init ({self.num_init}) exceeds bo.budget ({self.budget})")
 
@@ -133,6 +141,8 @@ class LatentBO:
         self.bounds = torch.stack([ref_z.min(0).values, ref_z.max(0).values])  # [2, latent]
         self.input_map: GraphVAE = vae  # the round's input map: ``vae``, or its refit copy (bo.finetune)
         self._refit_prior_z: torch.Tensor | None = None  # the prior under the refit map, embedded once per refit
+        self.radius = settings.local_radius  # the trust region's radius in moves (local_top rounds)
+        self._best_at_last_round: float | None = None  # best observed value when the last BO round was proposed
 
     # --- tell ----------------------------------------------------------------------------
     def observe(self, dag: ArchDAG, value: float) -> None:
@@ -212,24 +222,43 @@ class LatentBO:
         best_f = float(y.max())
         chosen: list[ArchDAG] = []
         if s.local_top:
-            local, local_z = self._local_candidates(s.local_top)
+            self._update_radius()
+            local, local_z = self._local_candidates(s.local_top, self.radius)
             if local:
                 chosen = [local[i] for i in select_from_pool(gp, best_f, local_z, n, s.acq, seed=seed)]
         if len(chosen) < n:
             chosen += self._global_round(gp, best_f, n - len(chosen), chosen, seed)
         return chosen
 
-    def _local_candidates(self, top: int) -> tuple[list[ArchDAG], torch.Tensor | None]:
-        """The unseen neighbours of the ``top`` best known architectures (the prior's too) that
-        can be evaluated (in the pool, when there is one), with their latents ``[C, latent]``."""
+    def _update_radius(self) -> None:
+        """Reset the trust region after a round that raised the best value, widen it after one that did not."""
+        best = max(v for _, v in self.observed)
+        improved = self._best_at_last_round is None or best > self._best_at_last_round
+        widest = self.settings.local_radius_max or self.settings.local_radius
+        self.radius = self.settings.local_radius if improved else min(self.radius + 1, widest)
+        self._best_at_last_round = best
+
+    def _local_candidates(self, top: int, radius: int = 1) -> tuple[list[ArchDAG], torch.Tensor | None]:
+        """The unseen architectures within ``radius`` moves of the ``top`` best known ones (the
+        prior's too) that can be evaluated (in the pool, when there is one), with their latents
+        ``[C, latent]``."""
         known = list(self.observed) + (list(zip(self._prior.dags, self._prior.values)) if self._prior else [])
         best = sorted(known, key=lambda dv: dv[1], reverse=True)[:top]
         candidates: dict[str, ArchDAG] = {}
-        for dag, _ in best:
-            for nb in self.space.neighbours(dag):
-                key = self.space.hash(nb)
-                if key not in self._known and (self._pool_row is None or key in self._pool_row):
-                    candidates.setdefault(key, nb)
+        reached = {self.space.hash(d) for d, _ in best}
+        frontier = [d for d, _ in best]
+        for _ in range(radius):  # breadth first: each architecture is expanded once
+            next_frontier = []
+            for dag in frontier:
+                for nb in self.space.neighbours(dag):
+                    key = self.space.hash(nb)
+                    if key in reached:
+                        continue
+                    reached.add(key)
+                    next_frontier.append(nb)
+                    if key not in self._known and (self._pool_row is None or key in self._pool_row):
+                        candidates[key] = nb
+            frontier = next_frontier
         if not candidates:
             return [], None
         dags = list(candidates.values())
