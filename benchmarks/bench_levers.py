@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from naslib_oe.harness.aggregate import Curve, load_run
+from naslib_oe.harness.aggregate import Curve, load_run, paired_difference
 
 
 def _curve(run_dir: str, optimizer: str) -> Curve:
@@ -26,15 +26,13 @@ def _curve(run_dir: str, optimizer: str) -> Curve:
     return by_name[optimizer]
 
 
-def _paired(a: Curve, b: Curve, values: str, q: int) -> str:
+def _paired(a: Curve, b: Curve, use_test: bool, q: int) -> str:
     """``a - b`` at query ``q`` over the common seeds, mean ± s.e."""
-    common = sorted(set(a.seeds) & set(b.seeds))
-    if len(common) < 2:
+    mean, se, n = paired_difference(a, b, use_test)
+    if n < 2:
         return "–"
-    da, db = getattr(a, values), getattr(b, values)
-    diff = da[[a.seeds.index(s) for s in common], q - 1] - db[[b.seeds.index(s) for s in common], q - 1]
-    mean, se = diff.mean(), diff.std(ddof=1) / np.sqrt(len(common))
-    return f"{mean:+.2f} ± {se:.2f}" + (" ~" if abs(mean) <= 2 * se else "")
+    m, e = mean[q - 1], se[q - 1]
+    return f"{m:+.2f} ± {e:.2f}" + (" ~" if abs(m) <= 2 * e else "")
 
 
 def lever_table(runs: dict[str, str], optimizer: str, budgets: list[int]) -> str:
@@ -44,14 +42,14 @@ def lever_table(runs: dict[str, str], optimizer: str, budgets: list[int]) -> str
     lines = [f"| setting | queries | seeds | best val | Δ val to {base_name} | incumbent test | Δ test to {base_name} "
              "| top-10 found |", "|---|---|---|---|---|---|---|---|"]
     for name, c in curves.items():
+        (val, val_se), (test, test_se) = c.val(), c.test()
+        found = c.hit_share()[0] if c.hits is not None else None
         for q in budgets:
-            val, test = c.best_val[:, q - 1], c.incumbent_test[:, q - 1]
-            se = (lambda a: a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else 0.0)
-            share = "–" if c.hits is None else f"{int(((c.hits > 0) & (c.hits <= q)).sum())} / {len(c.seeds)}"
+            share = "–" if found is None else f"{round(found[q - 1] * len(c.seeds))} / {len(c.seeds)}"
             same = name == base_name
-            lines.append(f"| {name} | {q} | {len(c.seeds)} | {val.mean():.2f} ± {se(val):.2f} | "
-                         f"{'–' if same else _paired(c, base, 'best_val', q)} | {test.mean():.2f} ± {se(test):.2f} | "
-                         f"{'–' if same else _paired(c, base, 'incumbent_test', q)} | {share} |")
+            lines.append(f"| {name} | {q} | {len(c.seeds)} | {val[q - 1]:.2f} ± {val_se[q - 1]:.2f} | "
+                         f"{'–' if same else _paired(c, base, False, q)} | {test[q - 1]:.2f} ± {test_se[q - 1]:.2f} | "
+                         f"{'–' if same else _paired(c, base, True, q)} | {share} |")
     return "\n".join(lines)
 
 

@@ -238,7 +238,7 @@ class LatentBO:
         self.radius = self.settings.local_radius if improved else min(self.radius + 1, widest)
         self._best_at_last_round = best
 
-    def _local_candidates(self, top: int, radius: int = 1) -> tuple[list[ArchDAG], torch.Tensor | None]:
+    def _local_candidates(self, top: int, radius: int) -> tuple[list[ArchDAG], torch.Tensor | None]:
         """The unseen architectures within ``radius`` moves of the ``top`` best known ones (the
         prior's too) that can be evaluated (in the pool, when there is one), with their latents
         ``[C, latent]``."""

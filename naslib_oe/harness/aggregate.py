@@ -94,6 +94,18 @@ def uses_test(curves: list[Curve]) -> bool:
     return all(not np.isnan(c.incumbent_test).all() for c in curves)
 
 
+def paired_difference(a: Curve, b: Curve, use_test: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """``a - b`` over the seeds both ran: ``[budget]`` mean and standard error (std with ddof 1
+    over sqrt(n); 0 with one common seed, NaN with none), and the number of common seeds."""
+    common = sorted(set(a.seeds) & set(b.seeds))
+    diff = (a.values(use_test)[[a.seeds.index(s) for s in common]]
+            - b.values(use_test)[[b.seeds.index(s) for s in common]])  # [n_common, budget]
+    n, budget = len(common), a.best_val.shape[1]
+    mean = diff.mean(0) if n else np.full(budget, np.nan)
+    se = diff.std(0, ddof=1) / np.sqrt(n) if n > 1 else np.full(budget, 0.0 if n else np.nan)
+    return mean, se, n
+
+
 def paired_differences(curves: list[Curve]) -> dict[str, PairedDifference]:
     """Each optimizer's paired difference to the best other one, at every query count.
 
@@ -103,17 +115,8 @@ def paired_differences(curves: list[Curve]) -> dict[str, PairedDifference]:
     if len(curves) < 2:
         return {}
     means = np.stack([np.nanmean(c.values(use_test), axis=0) for c in curves])  # [n_opt, budget]
-    pairs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, int]] = {}
-    for i, a in enumerate(curves):
-        for j, b in enumerate(curves):
-            if i != j:
-                common = sorted(set(a.seeds) & set(b.seeds))
-                diff = (a.values(use_test)[[a.seeds.index(s) for s in common]]
-                        - b.values(use_test)[[b.seeds.index(s) for s in common]])  # [n_common, budget]
-                n = len(common)
-                mean = diff.mean(0) if n else np.full(means.shape[1], np.nan)
-                se = diff.std(0, ddof=1) / np.sqrt(n) if n > 1 else np.full(means.shape[1], 0.0 if n else np.nan)
-                pairs[i, j] = (mean, se, n)
+    pairs = {(i, j): paired_difference(a, b, use_test)
+             for i, a in enumerate(curves) for j, b in enumerate(curves) if i != j}
     out = {}
     for i, c in enumerate(curves):
         others = np.array([j for j in range(len(curves)) if j != i])
