@@ -5,11 +5,18 @@ NB101's ``ModelSpec``). As NB101 does, vertices that are not on an input -> outp
 pruned, a cell may have at most 7 vertices and 9 edges, and isomorphic cells share one
 identity: :meth:`NB101Space.hash` is NB101's own spec hash (the md5 keys of
 ``nasbench_only108`` and NASLib's pickle).
+
+A cell usually has several topological orders (parallel branches can be listed either way),
+and a spec's matrix fixes one of them arbitrarily. The codec writes every cell it makes in
+one order per isomorphism class (:func:`canonical_form`), so that a model learns one graph
+per architecture instead of copying whichever order a spec happened to use.
 """
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -72,6 +79,29 @@ def prune(matrix: np.ndarray, ops: Sequence[Any]) -> tuple[np.ndarray, list[Any]
     return matrix[np.ix_(idx, idx)], [ops[i] for i in idx]
 
 
+@lru_cache(maxsize=None)
+def _vertex_orders(n: int) -> np.ndarray:
+    """``[(n-2)!, n]``: every order of ``n`` vertices that keeps the input first and the output last."""
+    return np.array([(0, *p, n - 1) for p in itertools.permutations(range(1, n - 1))], dtype=np.intp).reshape(-1, n)
+
+
+def canonical_form(matrix: np.ndarray, ops: Sequence[int]) -> tuple[np.ndarray, list[int]]:
+    """The cell relabelled into its canonical vertex order: among its topological orders, the
+    one whose (operation ids, then adjacency bits row by row) sequence is smallest.
+
+    Isomorphic cells have the same set of relabellings, hence the same result. Shapes:
+    ``matrix [n, n]`` (strictly upper-triangular), ``ops [n]`` -> the same, relabelled.
+    """
+    matrix, ops = np.asarray(matrix, dtype=bool), np.asarray(ops, dtype=np.intp)
+    orders = _vertex_orders(len(ops))                                    # [k, n]
+    adj = matrix[orders[:, :, None], orders[:, None, :]]                 # [k, n, n]
+    topological = ~np.tril(adj).any(axis=(1, 2))
+    orders, adj = orders[topological], adj[topological]
+    keys = np.concatenate([ops[orders], adj.reshape(len(orders), -1)], axis=1)  # [k', n + n*n]
+    best = np.lexsort(keys.T[::-1])[0]                                   # lexsort's last key is primary
+    return adj[best], ops[orders[best]].tolist()
+
+
 class NB101Space(SearchSpace):
     """Codec for NAS-Bench-101 specs."""
 
@@ -80,8 +110,18 @@ class NB101Space(SearchSpace):
     max_nodes = MAX_VERTICES
     predict_output_edges = True  # e.g. input -> output beside input -> conv -> output
 
+    @staticmethod
+    def _cell(matrix: np.ndarray, ops: Sequence[int]) -> ArchDAG | None:
+        """The pruned cell in canonical vertex order; None if the output is unreachable."""
+        pruned = prune(matrix, ops)
+        if pruned is None:
+            return None
+        adj, ids = canonical_form(*pruned)
+        return ArchDAG(ids, adj)
+
     def to_dag(self, native: Mapping[str, Any] | tuple) -> ArchDAG:
-        """Spec (``{"matrix", "ops"}`` or a ``(matrix, ops)`` pair) -> pruned DAG.
+        """Spec (``{"matrix", "ops"}`` or a ``(matrix, ops)`` pair) -> pruned DAG in canonical
+        vertex order (see the module docstring).
 
         Ops may be names or vocabulary ids.
         """
@@ -98,10 +138,9 @@ class NB101Space(SearchSpace):
         ids = [o if isinstance(o, (int, np.integer)) else self.op_id(o) for o in ops]
         if n < 2 or ids[0] != 0 or ids[-1] != 1:
             raise InvalidArchitecture(f"nasbench101: ops must start with input and end with output: {ops}")
-        pruned = prune(matrix, ids)
-        if pruned is None:
+        dag = self._cell(matrix, ids)
+        if dag is None:
             raise InvalidArchitecture("nasbench101: the output is not reachable from the input")
-        dag = ArchDAG(pruned[1], pruned[0])
         return self.check(dag)
 
     def from_dag(self, dag: ArchDAG) -> dict[str, Any]:
@@ -140,16 +179,14 @@ class NB101Space(SearchSpace):
         while True:
             matrix = np.triu(rng.integers(0, 2, size=(MAX_VERTICES, MAX_VERTICES)), 1)
             ops = [0, *rng.integers(_OP_OFFSET, len(self.vocab), size=MAX_VERTICES - 2).tolist(), 1]
-            pruned = prune(matrix, ops)
-            if pruned is None:
-                continue
-            dag = ArchDAG(pruned[1], pruned[0])
-            if self.is_valid(dag):
+            dag = self._cell(matrix, ops)
+            if dag is not None and self.is_valid(dag):
                 return dag
 
     def neighbours(self, dag: ArchDAG) -> list[ArchDAG]:
         """Valid cells one move away: an operation change, an edge flip (then pruning), or a
-        new vertex of any operation inserted on an edge. Distinct by NB101 hash."""
+        new vertex of any operation inserted on an edge. Distinct by NB101 hash, in canonical
+        vertex order."""
         self.check(dag)
         n = dag.n_nodes
         candidates: list[tuple[np.ndarray, list[int]]] = []
@@ -185,5 +222,6 @@ class NB101Space(SearchSpace):
             h = self.hash(cand)
             if h not in seen:
                 seen.add(h)
-                out.append(cand)
+                adj, ids = canonical_form(cand.adj, cand.ops)  # only the survivors: it costs as much as the hash
+                out.append(ArchDAG(ids, adj))
         return out
