@@ -164,8 +164,10 @@ def _interrupt(argv: list[str], started: str, tmp_path: Path, timeout: float = 6
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     out = tmp_path / "stdout.txt"
     with open(out, "w") as stdout:
+        # SIGINT back to its default in the child: a shell without job control starts background
+        # jobs (CI launched with `&`) with SIGINT ignored, and Python then never raises KeyboardInterrupt
         proc = subprocess.Popen(argv, cwd=REPO, stdout=stdout, stderr=subprocess.PIPE, text=True, env=env,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def begun() -> bool:
         if started.startswith("stdout:"):
