@@ -111,12 +111,16 @@ class NB101Space(SearchSpace):
     predict_output_edges = True  # e.g. input -> output beside input -> conv -> output
 
     @staticmethod
-    def _cell(matrix: np.ndarray, ops: Sequence[int]) -> ArchDAG | None:
-        """The pruned cell in canonical vertex order; None if the output is unreachable."""
+    def _pruned(matrix: np.ndarray, ops: Sequence[int]) -> ArchDAG | None:
+        """The pruned cell in the spec's own vertex order; None if the output is unreachable."""
         pruned = prune(matrix, ops)
-        if pruned is None:
-            return None
-        adj, ids = canonical_form(*pruned)
+        return None if pruned is None else ArchDAG(pruned[1], pruned[0])
+
+    @staticmethod
+    def _canonical(dag: ArchDAG) -> ArchDAG:
+        """``dag`` in canonical vertex order. Validity and hash do not depend on the order, so
+        callers check them first and canonicalise only the cells they keep."""
+        adj, ids = canonical_form(dag.adj, dag.ops)
         return ArchDAG(ids, adj)
 
     def to_dag(self, native: Mapping[str, Any] | tuple) -> ArchDAG:
@@ -138,10 +142,10 @@ class NB101Space(SearchSpace):
         ids = [o if isinstance(o, (int, np.integer)) else self.op_id(o) for o in ops]
         if n < 2 or ids[0] != 0 or ids[-1] != 1:
             raise InvalidArchitecture(f"nasbench101: ops must start with input and end with output: {ops}")
-        dag = self._cell(matrix, ids)
+        dag = self._pruned(matrix, ids)
         if dag is None:
             raise InvalidArchitecture("nasbench101: the output is not reachable from the input")
-        return self.check(dag)
+        return self._canonical(self.check(dag))
 
     def from_dag(self, dag: ArchDAG) -> dict[str, Any]:
         self.check(dag)
@@ -179,9 +183,9 @@ class NB101Space(SearchSpace):
         while True:
             matrix = np.triu(rng.integers(0, 2, size=(MAX_VERTICES, MAX_VERTICES)), 1)
             ops = [0, *rng.integers(_OP_OFFSET, len(self.vocab), size=MAX_VERTICES - 2).tolist(), 1]
-            dag = self._cell(matrix, ops)
+            dag = self._pruned(matrix, ops)
             if dag is not None and self.is_valid(dag):
-                return dag
+                return self._canonical(dag)
 
     def neighbours(self, dag: ArchDAG) -> list[ArchDAG]:
         """Valid cells one move away: an operation change, an edge flip (then pruning), or a
@@ -213,15 +217,11 @@ class NB101Space(SearchSpace):
         seen = {own}
         out = []
         for adj, ops in candidates:
-            pruned = prune(adj, ops)
-            if pruned is None:
-                continue
-            cand = ArchDAG(pruned[1], pruned[0])
-            if not self.is_valid(cand):
+            cand = self._pruned(adj, ops)
+            if cand is None or not self.is_valid(cand):
                 continue
             h = self.hash(cand)
             if h not in seen:
                 seen.add(h)
-                adj, ids = canonical_form(cand.adj, cand.ops)  # only the survivors: it costs as much as the hash
-                out.append(ArchDAG(ids, adj))
+                out.append(self._canonical(cand))
         return out
